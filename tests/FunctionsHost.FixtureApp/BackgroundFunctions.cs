@@ -1,0 +1,27 @@
+using System.Globalization;
+using Azure.Storage.Queues.Models;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Storefront.FunctionsHost.FixtureApp;
+
+public sealed class BackgroundFunctions
+{
+    [Function("QueueText")]
+    public Task QueueText([QueueTrigger("%FIXTURE_TEXT_QUEUE%")] string message, long dequeueCount, FunctionContext context)
+        => Probe.RecordAsync($"text-{message}", dequeueCount.ToString(CultureInfo.InvariantCulture), context.CancellationToken);
+
+    [Function("QueueModel")]
+    public Task QueueModel([QueueTrigger("%FIXTURE_MODEL_QUEUE%")] QueueMessage message, FunctionContext context)
+        => Probe.RecordAsync($"model-{message.Body}", $"{message.MessageId}|{message.DequeueCount}", context.CancellationToken);
+
+    [Function("QueueAlwaysFails")]
+    public async Task QueueAlwaysFails([QueueTrigger("%FIXTURE_FAILING_QUEUE%")] string message, long dequeueCount, FunctionContext context)
+    {
+        await Probe.RecordAsync($"failing-{message}", dequeueCount.ToString(CultureInfo.InvariantCulture), context.CancellationToken);
+        throw new InvalidOperationException($"Attempt {dequeueCount} at '{message}' fails on purpose.");
+    }
+
+    [Function("Tick")]
+    public Task Tick([TimerTrigger("%FIXTURE_TIMER_SCHEDULE%")] TimerInfo timer, FunctionContext context)
+        => Probe.RecordAsync("tick", (timer.ScheduleStatus?.Next ?? DateTime.MinValue).ToString("O", CultureInfo.InvariantCulture), context.CancellationToken);
+}

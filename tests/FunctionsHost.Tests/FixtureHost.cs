@@ -1,0 +1,100 @@
+using System.Reflection;
+using Azure.Storage.Queues;
+
+namespace Storefront.FunctionsHost.Tests;
+
+/// <summary>
+/// The fixture function app running under the local host against the test Azurite, with queues
+/// and a probe folder of its own so that test classes never see each other's messages.
+/// </summary>
+public sealed class FixtureHost : IAsyncLifetime
+{
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..10];
+
+    public FunctionsHost Host { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public string ProbeDirectory { get; } = Directory.CreateTempSubdirectory("fixture-probe-").FullName;
+
+    public string TextQueue => $"text-{_suffix}";
+
+    public string ModelQueue => $"model-{_suffix}";
+
+    public string FailingQueue => $"failing-{_suffix}";
+
+    public static string StorageConnectionString =>
+        Environment.GetEnvironmentVariable("AzureWebJobsStorage") is { Length: > 0 } value ? value : "UseDevelopmentStorage=true";
+
+    public static string AppDirectory => Metadata("FixtureAppDirectory");
+
+    public static string CliPath => Metadata("HostCliPath");
+
+    public IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["AzureWebJobsStorage"] = StorageConnectionString,
+        ["FIXTURE_PROBE_DIR"] = ProbeDirectory,
+        ["FIXTURE_TEXT_QUEUE"] = TextQueue,
+        ["FIXTURE_MODEL_QUEUE"] = ModelQueue,
+        ["FIXTURE_FAILING_QUEUE"] = FailingQueue,
+        ["FIXTURE_TIMER_SCHEDULE"] = "*/1 * * * * *",
+    };
+
+    public async Task InitializeAsync()
+    {
+        var service = new QueueServiceClient(StorageConnectionString);
+        foreach (var queue in new[] { TextQueue, ModelQueue, FailingQueue })
+        {
+            await service.GetQueueClient(queue).CreateIfNotExistsAsync();
+        }
+
+        Host = await FunctionsHost.StartAsync(new FunctionsHostOptions
+        {
+            AppDirectory = AppDirectory,
+            HttpPort = 0,
+            UseLocalSettingsFile = false,
+            Settings = Settings,
+            ShutdownGracePeriod = TimeSpan.FromSeconds(2),
+        });
+        Client = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        await Host.DisposeAsync();
+        Directory.Delete(ProbeDirectory, recursive: true);
+    }
+
+    /// <summary>A queue client that encodes like the app's senders (host.json: base64).</summary>
+    public QueueClient Queue(string name, bool base64 = true) => new(
+        StorageConnectionString,
+        name,
+        new QueueClientOptions { MessageEncoding = base64 ? QueueMessageEncoding.Base64 : QueueMessageEncoding.None });
+
+    public string[] Probes(string prefix) =>
+        Directory.GetFiles(ProbeDirectory, prefix + ".*").Select(File.ReadAllText).ToArray();
+
+    /// <summary>Polls for a condition with a bound; returns whether it became true.</summary>
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return await condition();
+    }
+
+    public static Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan within) =>
+        EventuallyAsync(() => Task.FromResult(condition()), within);
+
+    private static string Metadata(string key) => Path.GetFullPath(
+        typeof(FixtureHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!);
+}

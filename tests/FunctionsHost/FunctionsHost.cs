@@ -1,0 +1,247 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Storefront.FunctionsHost.Http;
+using Storefront.FunctionsHost.Triggers;
+using Storefront.FunctionsHost.Worker;
+
+namespace Storefront.FunctionsHost;
+
+/// <summary>
+/// A local Azure Functions host for a .NET isolated worker app: launches the worker, speaks the
+/// host-worker gRPC protocol, serves the app's HTTP functions, polls its queues and runs its timers.
+/// </summary>
+public sealed class FunctionsHost : IAsyncDisposable
+{
+    private readonly FunctionsHostOptions _options;
+    private readonly WebApplication _rpcServer;
+    private readonly WorkerSupervisor _supervisor;
+    private readonly WebApplication _httpServer;
+    private readonly AdminEndpoints _admin;
+    private readonly IReadOnlyList<QueueTriggerListener> _queueListeners;
+    private readonly IReadOnlyList<TimerTriggerScheduler> _timers;
+    private readonly ILogger _logger;
+    private readonly HostJson _hostJson;
+    private int _stopped;
+
+    private FunctionsHost(
+        FunctionsHostOptions options,
+        AppSettings settings,
+        HostJson hostJson,
+        WebApplication rpcServer,
+        WorkerSupervisor supervisor,
+        WebApplication httpServer,
+        AdminEndpoints admin,
+        IReadOnlyList<QueueTriggerListener> queueListeners,
+        IReadOnlyList<TimerTriggerScheduler> timers,
+        ILogger logger)
+    {
+        _options = options;
+        Settings = settings;
+        _hostJson = hostJson;
+        _rpcServer = rpcServer;
+        _supervisor = supervisor;
+        _httpServer = httpServer;
+        _admin = admin;
+        _queueListeners = queueListeners;
+        _timers = timers;
+        _logger = logger;
+        BaseAddress = new Uri(httpServer.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    public Uri BaseAddress { get; }
+
+    public AppSettings Settings { get; }
+
+    public IReadOnlyList<FunctionDescriptor> Functions => _supervisor.Functions;
+
+    public int? WorkerProcessId => _supervisor.WorkerProcessId;
+
+    public int WorkerRestarts => _supervisor.Restarts;
+
+    public IEnumerable<string> PolledQueues => _queueListeners.Select(l => l.QueueName);
+
+    /// <summary>The public URL template of an HTTP function, route prefix included.</summary>
+    public string RouteOf(FunctionDescriptor function) => RouteTemplate(function, _hostJson);
+
+    public static async Task<FunctionsHost> StartAsync(FunctionsHostOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var logger = loggerFactory.CreateLogger<FunctionsHost>();
+        var settings = await AppSettings.LoadAsync(options, cancellationToken).ConfigureAwait(false);
+        var hostJson = await HostJson.LoadAsync(options.AppDirectory, cancellationToken).ConfigureAwait(false);
+
+        var registry = new WorkerRegistry();
+        var rpcServer = BuildRpcServer(registry, loggerFactory);
+        await rpcServer.StartAsync(cancellationToken).ConfigureAwait(false);
+        var grpcUri = new Uri(rpcServer.Urls.First() + "/");
+
+        var supervisor = new WorkerSupervisor(options, settings, registry, loggerFactory);
+        try
+        {
+            await supervisor.StartAsync(grpcUri, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await supervisor.DisposeAsync().ConfigureAwait(false);
+            await rpcServer.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var httpServer = BuildHttpServer(options, settings, hostJson, supervisor, loggerFactory);
+        var admin = httpServer.Services.GetRequiredService<AdminEndpoints>();
+        try
+        {
+            await httpServer.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await supervisor.DisposeAsync().ConfigureAwait(false);
+            await httpServer.DisposeAsync().ConfigureAwait(false);
+            await rpcServer.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var queueListeners = supervisor.Functions.Where(f => f.Kind == TriggerKind.Queue)
+            .Select(f => new QueueTriggerListener(f, settings, hostJson, supervisor, loggerFactory.CreateLogger($"Host.Queue.{f.Name}")))
+            .ToArray();
+        var timers = supervisor.Functions.Where(f => f.Kind == TriggerKind.Timer)
+            .Select(f => new TimerTriggerScheduler(f, settings, supervisor, loggerFactory.CreateLogger($"Host.Timer.{f.Name}")))
+            .ToArray();
+        foreach (var listener in queueListeners)
+        {
+            listener.Start();
+        }
+
+        foreach (var timer in timers)
+        {
+            timer.Start();
+        }
+
+        var host = new FunctionsHost(options, settings, hostJson, rpcServer, supervisor, httpServer, admin, queueListeners, timers, logger);
+        logger.LogInformation("Functions host listening on {BaseAddress}", host.BaseAddress);
+        return host;
+    }
+
+    /// <summary>Stops triggers, lets running work finish within the grace period, then terminates the worker.</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
+        using var httpStop = new CancellationTokenSource(_options.ShutdownGracePeriod);
+        await _httpServer.StopAsync(httpStop.Token).ConfigureAwait(false);
+        foreach (var timer in _timers)
+        {
+            await timer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(_queueListeners.Select(l => l.StopAsync(_options.ShutdownGracePeriod))).ConfigureAwait(false);
+        await _admin.DrainAsync(_options.ShutdownGracePeriod).ConfigureAwait(false);
+        await _supervisor.DisposeAsync().ConfigureAwait(false);
+        foreach (var listener in _queueListeners)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _rpcServer.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _logger.LogInformation("Functions host stopped");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await _httpServer.DisposeAsync().ConfigureAwait(false);
+        await _rpcServer.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static WebApplication BuildRpcServer(WorkerRegistry registry, ILoggerFactory loggerFactory)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        UseLoggerFactory(builder, loggerFactory);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = null;
+            grpc.MaxSendMessageSize = null;
+        });
+        builder.Services.AddSingleton(registry);
+        var app = builder.Build();
+        app.MapGrpcService<FunctionRpcService>();
+        return app;
+    }
+
+    private static WebApplication BuildHttpServer(FunctionsHostOptions options, AppSettings settings, HostJson hostJson, WorkerSupervisor supervisor, ILoggerFactory loggerFactory)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        UseLoggerFactory(builder, loggerFactory);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodySize;
+            kestrel.AddServerHeader = false;
+            if (options.HttpPort == 0)
+            {
+                kestrel.Listen(IPAddress.Loopback, 0);
+            }
+            else
+            {
+                kestrel.ListenLocalhost(options.HttpPort);
+            }
+        });
+        builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(hostJson);
+        builder.Services.AddSingleton(supervisor);
+        builder.Services.AddSingleton<KeyAuthorization>();
+        builder.Services.AddSingleton<HttpFunctionInvoker>();
+        builder.Services.AddSingleton<AdminEndpoints>();
+        builder.Services.AddHttpClient(HttpFunctionInvoker.WorkerClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                UseProxy = false,
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                AutomaticDecompression = DecompressionMethods.None,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+            })
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+
+        var app = builder.Build();
+        // Unknown routes (404) and wrong methods (405) answer with problem+json too.
+        app.UseStatusCodePages();
+        var invoker = app.Services.GetRequiredService<HttpFunctionInvoker>();
+        foreach (var function in supervisor.Functions.Where(f => f.Kind == TriggerKind.Http))
+        {
+            var pattern = RouteTemplate(function, hostJson);
+            var handler = (RequestDelegate)(context => invoker.InvokeAsync(context, function));
+            var endpoint = function.HttpMethods.Count == 0 ? app.Map(pattern, handler) : app.MapMethods(pattern, function.HttpMethods, handler);
+            endpoint.WithDisplayName(function.Name);
+        }
+
+        app.Services.GetRequiredService<AdminEndpoints>().Map(app);
+        return app;
+    }
+
+    private static string RouteTemplate(FunctionDescriptor function, HostJson hostJson)
+    {
+        var route = function.Property("route") ?? function.Name;
+        return string.IsNullOrEmpty(hostJson.RoutePrefix) ? route : $"{hostJson.RoutePrefix}/{route}";
+    }
+
+    private static void UseLoggerFactory(WebApplicationBuilder builder, ILoggerFactory loggerFactory)
+    {
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+    }
+}

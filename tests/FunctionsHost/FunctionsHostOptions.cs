@@ -1,0 +1,35 @@
+namespace Storefront.FunctionsHost;
+
+/// <summary>What the local host needs to run one compiled function app.</summary>
+public sealed record FunctionsHostOptions
+{
+    /// <summary>The app's build output folder (holds worker.config.json, host.json, local.settings.json).</summary>
+    public required string AppDirectory { get; init; }
+
+    /// <summary>Public HTTP port; 0 picks a free one (see <see cref="FunctionsHost.BaseAddress"/>).</summary>
+    public int HttpPort { get; init; } = 7071;
+
+    /// <summary>
+    /// App settings added on top of local.settings.json Values and the process environment
+    /// (these win: tests use them to point one host at its own queues and services).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Read local.settings.json from the app folder, as Core Tools does.</summary>
+    public bool UseLocalSettingsFile { get; init; } = true;
+
+    /// <summary>How long a worker may take from launch to all functions loaded.</summary>
+    public TimeSpan WorkerStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Grace period sent with WorkerTerminate before the worker is killed.</summary>
+    public TimeSpan ShutdownGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How much of a response body is held back until the invocation's result is known, so that a
+    /// function failing after writing a small response still turns into a 500; larger bodies stream.
+    /// </summary>
+    public int ResponseBufferLimit { get; init; } = 64 * 1024;
+
+    /// <summary>Largest request body forwarded to the worker (the real front end allows 100 MB).</summary>
+    public long MaxRequestBodySize { get; init; } = 100L * 1024 * 1024;
+}

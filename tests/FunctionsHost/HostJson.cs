@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Storefront.FunctionsHost;
+
+/// <summary>The parts of host.json the local host honours, with the real host's defaults.</summary>
+public sealed record HostJson
+{
+    public string RoutePrefix { get; init; } = "api";
+
+    public QueueOptions Queues { get; init; } = new();
+
+    /// <summary>host.json functionTimeout; null means unbounded (the Flex Consumption default).</summary>
+    public TimeSpan? FunctionTimeout { get; init; }
+
+    public static async Task<HostJson> LoadAsync(string appDirectory, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(appDirectory, "host.json");
+        if (!File.Exists(path))
+        {
+            return new HostJson();
+        }
+
+        await using var stream = File.OpenRead(path);
+        using var document = await JsonDocument.ParseAsync(
+            stream, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }, cancellationToken).ConfigureAwait(false);
+        return Parse(document.RootElement);
+    }
+
+    internal static HostJson Parse(JsonElement root)
+    {
+        var result = new HostJson();
+        if (TryGet(root, "functionTimeout", out var timeout) && timeout.ValueKind == JsonValueKind.String)
+        {
+            var text = timeout.GetString()!;
+            result = result with { FunctionTimeout = text == "-1" ? null : ParseTimeSpan(text) };
+        }
+
+        if (!TryGet(root, "extensions", out var extensions))
+        {
+            return result;
+        }
+
+        if (TryGet(extensions, "http", out var http) && TryGet(http, "routePrefix", out var prefix))
+        {
+            result = result with { RoutePrefix = prefix.GetString()?.Trim('/') ?? string.Empty };
+        }
+
+        if (TryGet(extensions, "queues", out var queues))
+        {
+            result = result with { Queues = QueueOptions.Parse(queues) };
+        }
+
+        return result;
+    }
+
+    internal static bool TryGet(JsonElement element, string name, out JsonElement value)
+    {
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    value = property.Value;
+                    return true;
+                }
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
+    internal static TimeSpan ParseTimeSpan(string text) => TimeSpan.Parse(text, CultureInfo.InvariantCulture);
+}
+
+/// <summary>host.json extensions.queues, with the Storage Queues extension's defaults and limits.</summary>
+public sealed record QueueOptions
+{
+    public const int MaxBatchSize = 32;
+
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>Null means the extension's default: batchSize / 2 times the processor count.</summary>
+    public int? NewBatchThreshold { get; init; }
+
+    public TimeSpan MaxPollingInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    public TimeSpan VisibilityTimeout { get; init; } = TimeSpan.Zero;
+
+    public int MaxDequeueCount { get; init; } = 5;
+
+    /// <summary>"base64" (the default) or "none".</summary>
+    public bool Base64Encoding { get; init; } = true;
+
+    public static TimeSpan MinimumPollingInterval => TimeSpan.FromMilliseconds(100);
+
+    public int EffectiveNewBatchThreshold => NewBatchThreshold ?? BatchSize / 2 * Environment.ProcessorCount;
+
+    internal static QueueOptions Parse(JsonElement queues)
+    {
+        var options = new QueueOptions();
+        if (HostJson.TryGet(queues, "batchSize", out var batchSize))
+        {
+            options = options with { BatchSize = Math.Clamp(batchSize.GetInt32(), 1, MaxBatchSize) };
+        }
+
+        if (HostJson.TryGet(queues, "newBatchThreshold", out var threshold))
+        {
+            options = options with { NewBatchThreshold = Math.Max(0, threshold.GetInt32()) };
+        }
+
+        if (HostJson.TryGet(queues, "maxPollingInterval", out var polling))
+        {
+            var interval = polling.ValueKind == JsonValueKind.Number
+                ? TimeSpan.FromMilliseconds(polling.GetDouble())
+                : HostJson.ParseTimeSpan(polling.GetString()!);
+            options = options with { MaxPollingInterval = interval < MinimumPollingInterval ? MinimumPollingInterval : interval };
+        }
+
+        if (HostJson.TryGet(queues, "visibilityTimeout", out var visibility))
+        {
+            options = options with { VisibilityTimeout = HostJson.ParseTimeSpan(visibility.GetString()!) };
+        }
+
+        if (HostJson.TryGet(queues, "maxDequeueCount", out var maxDequeue))
+        {
+            options = options with { MaxDequeueCount = Math.Max(1, maxDequeue.GetInt32()) };
+        }
+
+        if (HostJson.TryGet(queues, "messageEncoding", out var encoding))
+        {
+            var value = encoding.GetString();
+            options = options with
+            {
+                Base64Encoding = value?.ToUpperInvariant() switch
+                {
+                    "BASE64" => true,
+                    "NONE" => false,
+                    _ => throw new InvalidOperationException($"host.json: unknown queues.messageEncoding '{value}'."),
+                },
+            };
+        }
+
+        return options;
+    }
+}
