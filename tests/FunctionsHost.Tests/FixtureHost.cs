@@ -1,5 +1,6 @@
 using System.Reflection;
 using Azure.Storage.Queues;
+using Microsoft.Extensions.Logging;
 
 namespace Storefront.FunctionsHost.Tests;
 
@@ -10,6 +11,7 @@ namespace Storefront.FunctionsHost.Tests;
 public sealed class FixtureHost : IAsyncLifetime
 {
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..10];
+    private ILoggerFactory? _logs;
 
     public FunctionsHost Host { get; private set; } = null!;
 
@@ -48,6 +50,12 @@ public sealed class FixtureHost : IAsyncLifetime
             await service.GetQueueClient(queue).CreateIfNotExistsAsync();
         }
 
+        // The test command sets STOREFRONT_TEST_LOGS so that a failure in CI comes with the host's and worker's logs.
+        if (Environment.GetEnvironmentVariable("STOREFRONT_TEST_LOGS") is { Length: > 0 } logFolder)
+        {
+            _logs = LoggerFactory.Create(logging => logging.AddProvider(new FileLoggerProvider(Path.Combine(logFolder, $"fixture-host-{_suffix}.log"))));
+        }
+
         Host = await FunctionsHost.StartAsync(new FunctionsHostOptions
         {
             AppDirectory = AppDirectory,
@@ -55,7 +63,7 @@ public sealed class FixtureHost : IAsyncLifetime
             UseLocalSettingsFile = false,
             Settings = Settings,
             ShutdownGracePeriod = TimeSpan.FromSeconds(2),
-        });
+        }, _logs);
         Client = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
@@ -63,6 +71,7 @@ public sealed class FixtureHost : IAsyncLifetime
     {
         Client.Dispose();
         await Host.DisposeAsync();
+        _logs?.Dispose();
         Directory.Delete(ProbeDirectory, recursive: true);
     }
 
