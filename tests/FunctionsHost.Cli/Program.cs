@@ -46,6 +46,7 @@ using var loggerFactory = LoggerFactory.Create(logging => logging
     .AddFilter("System.Net.Http", LogLevel.Warning)
     .AddFilter("Grpc", LogLevel.Warning)
     .AddFilter("Azure.Core", LogLevel.Warning)
+    .AddFilter("Npgsql", LogLevel.Warning)
     .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning));
 
 using var stop = new CancellationTokenSource();
