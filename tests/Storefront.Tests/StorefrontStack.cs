@@ -1,18 +1,32 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Storefront.FunctionsHost;
+using Storefront.ServiceSimulator;
 
 namespace Storefront.Tests;
 
 /// <summary>
 /// The compiled function app under the local host, against the test Postgres and Azurite that the
-/// test command provisioned (their connections come from the environment), shared by every test class.
+/// test command provisioned (their connections come from the environment) and the service simulator
+/// (in-process, on a free port), shared by every test class.
 /// </summary>
 public sealed class StorefrontStack : IAsyncLifetime
 {
+    /// <summary>Breaker settings short enough for a test to open a circuit and see it close again.</summary>
+    public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(3);
+
     private ILoggerFactory? _logs;
+    private WebApplication _simulatorApp = null!;
+
+    /// <summary>The simulator's admin API (settings, call log, payments and shipments).</summary>
+    public HttpClient Simulator { get; private set; } = null!;
 
     public FunctionsHost.FunctionsHost Host { get; private set; } = null!;
 
@@ -38,17 +52,30 @@ public sealed class StorefrontStack : IAsyncLifetime
         }
 
         Database = NpgsqlDataSource.Create(PostgresConnectionString);
+        _simulatorApp = SimulatorApp.Create(["--urls", "http://127.0.0.1:0"]);
+        await _simulatorApp.StartAsync();
+        var simulatorAddress = new Uri(_simulatorApp.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        Simulator = new HttpClient { BaseAddress = simulatorAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = PostgresConnectionString,
+            ["AzureWebJobsStorage"] = StorageConnectionString,
+        };
+        foreach (var service in new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" })
+        {
+            settings[$"Services__{service}__BaseUrl"] = simulatorAddress.ToString();
+            settings[$"Services__{service}__BreakerMinimumThroughput"] = "5";
+            settings[$"Services__{service}__BreakerBreakDuration"] = BreakDuration.ToString();
+        }
+
         Host = await FunctionsHost.FunctionsHost.StartAsync(
             new FunctionsHostOptions
             {
                 AppDirectory = AppDirectory,
                 HttpPort = 0,
                 UseLocalSettingsFile = false,
-                Settings = new Dictionary<string, string>
-                {
-                    ["ConnectionStrings__Postgres"] = PostgresConnectionString,
-                    ["AzureWebJobsStorage"] = StorageConnectionString,
-                },
+                Settings = settings,
                 ShutdownGracePeriod = TimeSpan.FromSeconds(3),
             },
             _logs);
@@ -59,8 +86,33 @@ public sealed class StorefrontStack : IAsyncLifetime
     {
         Client.Dispose();
         await Host.DisposeAsync();
+        Simulator.Dispose();
+        await _simulatorApp.DisposeAsync();
         await Database.DisposeAsync();
         _logs?.Dispose();
+    }
+
+    /// <summary>Restores the simulator's start-up settings and empties its call log and stores.</summary>
+    public async Task ResetSimulatorAsync() => (await Simulator.PostAsync("admin/reset", null)).EnsureSuccessStatusCode();
+
+    public async Task ConfigureServiceAsync(string service, object settings) =>
+        (await Simulator.PutAsJsonAsync($"admin/services/{service}", settings)).EnsureSuccessStatusCode();
+
+    public async Task<List<CallLogEntry>> CallsAsync(string service) =>
+        (await Simulator.GetFromJsonAsync<List<CallLogEntry>>($"admin/calls?service={service}"))!;
+
+    /// <summary>
+    /// Kills the worker so that the host starts a fresh one: a cold start, with empty in-process caches
+    /// and closed circuits. Returns once the new worker answers.
+    /// </summary>
+    public async Task RestartWorkerAsync()
+    {
+        var restarts = Host.WorkerRestarts;
+        Process.GetProcessById(Host.WorkerProcessId!.Value).Kill();
+        if (!await EventuallyAsync(() => Task.FromResult(Host.WorkerRestarts > restarts), TimeSpan.FromSeconds(30)))
+        {
+            throw new TimeoutException("The host did not restart the worker.");
+        }
     }
 
     /// <summary>Runs the test command's control script for the test Postgres cluster (stop, start, status).</summary>

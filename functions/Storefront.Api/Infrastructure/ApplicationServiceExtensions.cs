@@ -1,5 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Storefront.Api.Catalog;
+using Storefront.Api.ExternalServices;
 using Storefront.Api.Health;
 
 namespace Storefront.Api.Infrastructure;
@@ -12,10 +15,19 @@ public static class ApplicationServiceExtensions
         // Typed results (TypedResults.Problem/ValidationProblem) write RFC 9457 problem+json through this service.
         builder.Services.AddProblemDetails();
 
+        // Per-call chatter (each SQL command, each resilience attempt) drowns the app's own logs and costs
+        // ingestion in Azure; failures still come through at Warning and above.
+        builder.Logging.AddFilter("Npgsql.Command", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+
         builder.AddPostgres();
         builder.AddStorageQueues();
 
+        builder.AddExternalServices();
+
         builder.AddHealthFeature();
+        builder.AddCatalogFeature();
         return builder;
     }
 }

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Storefront.Api.Catalog;
+
+public static class CatalogExtensions
+{
+    public static IHostApplicationBuilder AddCatalogFeature(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<CatalogOptions>()
+            .Bind(builder.Configuration.GetSection(CatalogOptions.Section))
+            .Validate(o => o.RequestBudget > TimeSpan.Zero && o.LookupConcurrency is >= 1 and <= 64, "Catalog: RequestBudget must be positive and LookupConcurrency 1..64.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ProductStore>();
+        builder.Services.AddSingleton<ProductDetailsReader>();
+        return builder;
+    }
+}

@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
+
+namespace Storefront.Api.ExternalServices;
+
+/// <summary>
+/// The one place that decides how the app talks to external services: typed clients from
+/// IHttpClientFactory, each with its own circuit breaker, a hard timeout per call, hedging for
+/// idempotent reads (it cuts tail latency) and bounded, jittered retries for writes.
+/// </summary>
+public static class ExternalServiceExtensions
+{
+    public static IHostApplicationBuilder AddExternalServices(this IHostApplicationBuilder builder)
+    {
+        AddHedgedClient<InventoryClient>(builder, InventoryClient.ServiceName);
+        AddHedgedClient<ReviewsClient>(builder, ReviewsClient.ServiceName);
+        // FX is read once per cache period, so a hedge would only add load: one bounded retry instead.
+        AddRetryingClient<FxClient>(builder, FxClient.ServiceName);
+        builder.Services.AddHybridCache();
+        builder.Services.AddSingleton<FxRates>();
+        return builder;
+    }
+
+    /// <summary>Idempotent reads on the request path: a hedged second attempt when the first is slow or fails.</summary>
+    private static void AddHedgedClient<TClient>(IHostApplicationBuilder builder, string serviceName)
+        where TClient : class
+    {
+        var options = Bind(builder, serviceName);
+        builder.Services.AddHttpClient<TClient>(client => client.BaseAddress = options.BaseUrl)
+            .AddStandardHedgingHandler()
+            .Configure(hedging =>
+            {
+                hedging.TotalRequestTimeout.Timeout = options.Timeout;
+                hedging.Hedging.MaxHedgedAttempts = 1;
+                hedging.Hedging.Delay = options.HedgingDelay;
+                hedging.Endpoint.Timeout.Timeout = options.Timeout;
+                ConfigureBreaker(hedging.Endpoint.CircuitBreaker, options);
+            });
+    }
+
+    /// <summary>Calls that may be repeated but should not be doubled: jittered retries inside the call's timeout.</summary>
+    private static void AddRetryingClient<TClient>(IHostApplicationBuilder builder, string serviceName)
+        where TClient : class
+    {
+        var options = Bind(builder, serviceName);
+        builder.Services.AddHttpClient<TClient>(client => client.BaseAddress = options.BaseUrl)
+            .AddStandardResilienceHandler()
+            .Configure(resilience =>
+            {
+                resilience.TotalRequestTimeout.Timeout = options.Timeout;
+                resilience.AttemptTimeout.Timeout = options.Timeout;
+                resilience.Retry.MaxRetryAttempts = options.MaxRetries;
+                resilience.Retry.Delay = TimeSpan.FromMilliseconds(20);
+                resilience.Retry.UseJitter = true;
+                resilience.Retry.BackoffType = Polly.DelayBackoffType.Exponential;
+                ConfigureBreaker(resilience.CircuitBreaker, options);
+            });
+    }
+
+    private static void ConfigureBreaker(HttpCircuitBreakerStrategyOptions breaker, ServiceOptions options)
+    {
+        breaker.FailureRatio = options.BreakerFailureRatio;
+        breaker.MinimumThroughput = options.BreakerMinimumThroughput;
+        breaker.SamplingDuration = options.BreakerSamplingDuration;
+        breaker.BreakDuration = options.BreakerBreakDuration;
+    }
+
+    private static ServiceOptions Bind(IHostApplicationBuilder builder, string serviceName)
+    {
+        var section = builder.Configuration.GetSection($"Services:{serviceName}");
+        var options = section.Get<ServiceOptions>() ?? new ServiceOptions();
+        if (options.BaseUrl is null || !options.BaseUrl.IsAbsoluteUri)
+        {
+            throw new InvalidOperationException($"Configuration 'Services:{serviceName}:BaseUrl' (app setting Services__{serviceName}__BaseUrl) must be an absolute URL.");
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,165 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Storefront.Tests.Catalog;
+
+[Collection(StorefrontCollection.Name)]
+public sealed class ProductReadTests(StorefrontStack stack) : IAsyncLifetime
+{
+    public Task InitializeAsync() => stack.ResetSimulatorAsync();
+
+    public Task DisposeAsync() => stack.ResetSimulatorAsync();
+
+    [Fact]
+    public async Task A_product_read_answers_with_details_stock_rating_and_a_converted_price()
+    {
+        var response = await stack.Client.GetAsync("api/products/SKU-00042?currency=EUR");
+        var product = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("SKU-00042", product.GetProperty("sku").GetString());
+        Assert.Equal("EUR", product.GetProperty("price").GetProperty("currency").GetString());
+        Assert.Equal(120, product.GetProperty("stock").GetProperty("available").GetInt32());
+        Assert.Equal("AMS-1", product.GetProperty("stock").GetProperty("warehouse").GetString());
+        Assert.True(product.GetProperty("rating").GetProperty("count").GetInt32() > 0);
+        Assert.Empty(product.GetProperty("degraded").EnumerateArray());
+        var usd = await PriceUsdAsync("SKU-00042");
+        Assert.Equal(Math.Round(usd * 0.92m, 2, MidpointRounding.AwayFromZero), product.GetProperty("price").GetProperty("amount").GetDecimal());
+        var timing = string.Join(",", response.Headers.GetValues("Server-Timing"));
+        Assert.Contains("db;dur=", timing, StringComparison.Ordinal);
+        Assert.Contains("inventory;dur=", timing, StringComparison.Ordinal);
+        Assert.Contains("reviews;dur=", timing, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_a_currency_the_price_is_the_stored_usd_price()
+    {
+        var product = await stack.Client.GetFromJsonAsync<JsonElement>("api/products/SKU-00007");
+
+        Assert.Equal("USD", product.GetProperty("price").GetProperty("currency").GetString());
+        Assert.Equal(await PriceUsdAsync("SKU-00007"), product.GetProperty("price").GetProperty("amount").GetDecimal());
+    }
+
+    [Fact]
+    public async Task The_inventory_reviews_and_fx_calls_of_one_read_overlap_in_time()
+    {
+        foreach (var service in new[] { "inventory", "reviews", "fx" })
+        {
+            await stack.ConfigureServiceAsync(service, new { latencyMs = 200 });
+        }
+
+        // A cold worker has no cached rates, so this read calls FX too.
+        await stack.RestartWorkerAsync();
+        await stack.ResetSimulatorAsync();
+        foreach (var service in new[] { "inventory", "reviews", "fx" })
+        {
+            await stack.ConfigureServiceAsync(service, new { latencyMs = 200 });
+        }
+
+        var response = await stack.Client.GetAsync("api/products/SKU-00100?currency=GBP");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var first = new[] { (await stack.CallsAsync("inventory"))[0], (await stack.CallsAsync("reviews"))[0], (await stack.CallsAsync("fx"))[0] };
+        var lastStart = first.Max(c => c.StartedAt);
+        var firstEnd = first.Min(c => c.EndedAt);
+        Assert.True(lastStart < firstEnd, $"calls ran in series: {string.Join("; ", first.Select(c => $"{c.Service} {c.StartedAt:O}..{c.EndedAt:O}"))}");
+    }
+
+    [Fact]
+    public async Task Failing_inventory_degrades_the_answer_instead_of_failing_it()
+    {
+        await stack.ConfigureServiceAsync("inventory", new { errorRate = 1.0 });
+
+        var response = await stack.Client.GetAsync("api/products/SKU-00043?currency=EUR");
+        var product = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(JsonValueKind.Null, product.GetProperty("stock").ValueKind);
+        Assert.Equal(["inventory"], product.GetProperty("degraded").EnumerateArray().Select(e => e.GetString()));
+        Assert.NotEqual(JsonValueKind.Null, product.GetProperty("rating").ValueKind);
+    }
+
+    [Fact]
+    public async Task Hanging_inventory_is_cut_off_by_the_budget_and_degrades_the_answer()
+    {
+        await stack.ConfigureServiceAsync("inventory", new { hangRate = 1.0 });
+
+        var started = DateTime.UtcNow;
+        var response = await stack.Client.GetAsync("api/products/SKU-00044");
+        var product = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(JsonValueKind.Null, product.GetProperty("stock").ValueKind);
+        Assert.Equal(["inventory"], product.GetProperty("degraded").EnumerateArray().Select(e => e.GetString()));
+        // The simulator hangs for minutes; an answer at all (well within 10 s) shows the call was abandoned.
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Repeated_inventory_failures_open_the_circuit_and_inventory_is_not_called_while_it_is_open()
+    {
+        await stack.ConfigureServiceAsync("inventory", new { errorRate = 1.0 });
+        for (var i = 0; i < 8; i++)
+        {
+            await stack.Client.GetAsync($"api/products/SKU-0020{i}");
+        }
+
+        await stack.Simulator.DeleteAsync("admin/calls");
+        var whileOpen = await Task.WhenAll(Enumerable.Range(0, 5).Select(i => stack.Client.GetFromJsonAsync<JsonElement>($"api/products/SKU-0030{i}")));
+
+        Assert.Empty(await stack.CallsAsync("inventory"));
+        Assert.All(whileOpen, p => Assert.Contains("inventory", p.GetProperty("degraded").EnumerateArray().Select(e => e.GetString())));
+
+        // Once the break is over and inventory is healthy again, the circuit closes.
+        await stack.ResetSimulatorAsync();
+        Assert.True(
+            await StorefrontStack.EventuallyAsync(
+                async () => (await stack.Client.GetFromJsonAsync<JsonElement>("api/products/SKU-00400")).GetProperty("degraded").GetArrayLength() == 0,
+                StorefrontStack.BreakDuration * 5),
+            "the inventory circuit did not close again");
+    }
+
+    [Fact]
+    public async Task An_unknown_sku_is_404_problem_and_the_calls_in_flight_are_cancelled()
+    {
+        await stack.ConfigureServiceAsync("reviews", new { latencyMs = 2000 });
+
+        var response = await stack.Client.GetAsync("api/products/NO-SUCH-SKU");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(
+            await StorefrontStack.EventuallyAsync(async () => (await stack.CallsAsync("reviews")).Any(c => c.Status == 499), TimeSpan.FromSeconds(10)),
+            "the reviews call was not abandoned");
+    }
+
+    [Theory]
+    [InlineData("api/products/SKU%2000042")]
+    [InlineData("api/products/SKU_00042")]
+    [InlineData("api/products/SKU-00042?currency=EURO")]
+    [InlineData("api/products/SKU-00042?currency=E1R")]
+    [InlineData("api/products/SKU-00042?currency=XYZ")]
+    public async Task A_malformed_sku_or_an_unsupported_currency_is_400_problem(string url)
+    {
+        var response = await stack.Client.GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task An_overlong_sku_is_400_problem()
+    {
+        var response = await stack.Client.GetAsync("api/products/" + new string('A', 65));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    private async Task<decimal> PriceUsdAsync(string sku)
+    {
+        await using var command = stack.Database.CreateCommand("SELECT price_usd FROM products WHERE sku = $1");
+        command.Parameters.AddWithValue(sku);
+        return (decimal)(await command.ExecuteScalarAsync())!;
+    }
+}
