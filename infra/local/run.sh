@@ -119,14 +119,23 @@ fi
 if [[ ! -f "$API_PROJECT_DIR/local.settings.json" ]]; then
   cp "$SF_REPO_ROOT/local.settings.sample.json" "$API_PROJECT_DIR/local.settings.json"
   sf_log "created functions/Storefront.Api/local.settings.json from local.settings.sample.json"
+else
+  # Settings the sample gained since the file was made are added; values already there are kept.
+  node -e '
+    const fs = require("fs");
+    const [sample, local] = process.argv.slice(1).map(f => JSON.parse(fs.readFileSync(f, "utf8")));
+    const added = Object.keys(sample.Values).filter(k => !(k in (local.Values ??= {})));
+    added.forEach(k => { local.Values[k] = sample.Values[k]; });
+    if (added.length) {
+      fs.writeFileSync(process.argv[2], JSON.stringify(local, null, 2) + "\n");
+      console.log("[run] added to local.settings.json from the sample: " + added.join(", "));
+    }' "$SF_REPO_ROOT/local.settings.sample.json" "$API_PROJECT_DIR/local.settings.json"
 fi
 
 # --- Build, migrate, seed --------------------------------------------------------------------------------------
 sf_log "building Functions.sln (Release)"
 dotnet build "$SF_REPO_ROOT/Functions.sln" -c Release --nologo
-if [[ ! -f "$APP_DIR/local.settings.json" ]]; then
-  cp "$API_PROJECT_DIR/local.settings.json" "$APP_DIR/local.settings.json"
-fi
+cp "$API_PROJECT_DIR/local.settings.json" "$APP_DIR/local.settings.json"
 
 [[ -f "$MIGRATIONS_DLL" ]] || sf_die "$MIGRATIONS_DLL not found after the build"
 sf_log "applying migrations"

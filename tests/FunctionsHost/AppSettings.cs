@@ -66,13 +66,17 @@ public sealed class AppSettings
 
     public string FunctionKey => this[FunctionKeyName] is { Length: > 0 } key ? key : DefaultFunctionKey;
 
-    /// <summary>Resolves binding expressions of the form <c>%SettingName%</c>, as the real host does.</summary>
+    /// <summary>
+    /// Resolves binding expressions of the form <c>%SettingName%</c>, as the real host does through its
+    /// configuration, where a setting named <c>A__B</c> is the key <c>A:B</c>.
+    /// </summary>
     public string Resolve(string value)
     {
         if (value.Length > 2 && value[0] == '%' && value[^1] == '%')
         {
             var name = value[1..^1];
-            return this[name] ?? throw new InvalidOperationException($"App setting '{name}' is referenced by a binding but not set.");
+            return this[name] ?? this[name.Replace(":", "__", StringComparison.Ordinal)]
+                ?? throw new InvalidOperationException($"App setting '{name}' is referenced by a binding but not set.");
         }
 
         return value;

@@ -61,12 +61,24 @@ public sealed class StorefrontStack : IAsyncLifetime
         {
             ["ConnectionStrings__Postgres"] = PostgresConnectionString,
             ["AzureWebJobsStorage"] = StorageConnectionString,
+            // A quick sweep, a short grace and lease: outbox recovery and stuck orders show within a test's patience.
+            ["Orders__SweepSchedule"] = "*/2 * * * * *",
+            ["Orders__OutboxGracePeriod"] = "00:00:01",
+            ["Orders__ProcessingLease"] = "00:00:15",
         };
         foreach (var service in new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" })
         {
             settings[$"Services__{service}__BaseUrl"] = simulatorAddress.ToString();
             settings[$"Services__{service}__BreakerMinimumThroughput"] = "5";
             settings[$"Services__{service}__BreakerBreakDuration"] = BreakDuration.ToString();
+        }
+
+        // Everything (Postgres, Azurite, host, worker, simulator, tests) shares two cores here, so the 250 ms
+        // production timeouts of the request-path reads would trip on scheduling delays alone; the request
+        // budget (800 ms) still bounds every product read.
+        foreach (var service in new[] { "Inventory", "Reviews", "Fx" })
+        {
+            settings[$"Services__{service}__Timeout"] = "00:00:01";
         }
 
         Host = await FunctionsHost.FunctionsHost.StartAsync(
@@ -80,6 +92,23 @@ public sealed class StorefrontStack : IAsyncLifetime
             },
             _logs);
         Client = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        await WarmUpAsync();
+    }
+
+    /// <summary>
+    /// A new worker's first calls pay for JIT compilation and new connections, which can exceed the
+    /// 250 ms dependency timeouts; tests about behaviour start from a warm worker, as a served app does.
+    /// The read is in USD so that the FX cache stays cold for the tests that need it so.
+    /// </summary>
+    public async Task WarmUpAsync()
+    {
+        await EventuallyAsync(
+            async () =>
+            {
+                using var response = await Client.GetAsync("api/products/SKU-00001");
+                return response.IsSuccessStatusCode && !(await response.Content.ReadAsStringAsync()).Contains("\"degraded\":[\"", StringComparison.Ordinal);
+            },
+            TimeSpan.FromSeconds(20));
     }
 
     public async Task DisposeAsync()
@@ -113,10 +142,20 @@ public sealed class StorefrontStack : IAsyncLifetime
         {
             throw new TimeoutException("The host did not restart the worker.");
         }
+
+        await WarmUpAsync();
     }
 
     /// <summary>Runs the test command's control script for the test Postgres cluster (stop, start, status).</summary>
-    public static Task PostgresAsync(string command) => ControlAsync("STOREFRONT_POSTGRES_CTL", command);
+    public async Task PostgresAsync(string command)
+    {
+        await ControlAsync("STOREFRONT_POSTGRES_CTL", command);
+        // The tests' own pool would otherwise hand out connections the restart has closed.
+        Database.Clear();
+    }
+
+    /// <summary>The same for the test Azurite (its data survives a stop).</summary>
+    public static Task AzuriteAsync(string command) => ControlAsync("STOREFRONT_AZURITE_CTL", command);
 
     private static async Task ControlAsync(string variable, string command)
     {

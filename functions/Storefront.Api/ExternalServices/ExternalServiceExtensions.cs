@@ -12,12 +12,18 @@ namespace Storefront.Api.ExternalServices;
 /// </summary>
 public static class ExternalServiceExtensions
 {
+    private static readonly TimeSpan BackgroundCallTimeout = TimeSpan.FromSeconds(10);
+
     public static IHostApplicationBuilder AddExternalServices(this IHostApplicationBuilder builder)
     {
         AddHedgedClient<InventoryClient>(builder, InventoryClient.ServiceName);
         AddHedgedClient<ReviewsClient>(builder, ReviewsClient.ServiceName);
         // FX is read once per cache period, so a hedge would only add load: one bounded retry instead.
         AddRetryingClient<FxClient>(builder, FxClient.ServiceName);
+        // Off the request path (queue functions): more time per call; idempotency keys make retries safe.
+        AddRetryingClient<PaymentsClient>(builder, PaymentsClient.ServiceName, BackgroundCallTimeout);
+        AddRetryingClient<ShippingClient>(builder, ShippingClient.ServiceName, BackgroundCallTimeout);
+        AddRetryingClient<NotificationsClient>(builder, NotificationsClient.ServiceName, BackgroundCallTimeout);
         builder.Services.AddHybridCache();
         builder.Services.AddSingleton<FxRates>();
         return builder;
@@ -36,15 +42,15 @@ public static class ExternalServiceExtensions
                 hedging.Hedging.MaxHedgedAttempts = 1;
                 hedging.Hedging.Delay = options.HedgingDelay;
                 hedging.Endpoint.Timeout.Timeout = options.Timeout;
-                ConfigureBreaker(hedging.Endpoint.CircuitBreaker, options);
+                ConfigureBreaker(hedging.Endpoint.CircuitBreaker, options, options.Timeout);
             });
     }
 
     /// <summary>Calls that may be repeated but should not be doubled: jittered retries inside the call's timeout.</summary>
-    private static void AddRetryingClient<TClient>(IHostApplicationBuilder builder, string serviceName)
+    private static void AddRetryingClient<TClient>(IHostApplicationBuilder builder, string serviceName, TimeSpan? defaultTimeout = null)
         where TClient : class
     {
-        var options = Bind(builder, serviceName);
+        var options = Bind(builder, serviceName, defaultTimeout);
         builder.Services.AddHttpClient<TClient>(client => client.BaseAddress = options.BaseUrl)
             .AddStandardResilienceHandler()
             .Configure(resilience =>
@@ -55,22 +61,30 @@ public static class ExternalServiceExtensions
                 resilience.Retry.Delay = TimeSpan.FromMilliseconds(20);
                 resilience.Retry.UseJitter = true;
                 resilience.Retry.BackoffType = Polly.DelayBackoffType.Exponential;
-                ConfigureBreaker(resilience.CircuitBreaker, options);
+                ConfigureBreaker(resilience.CircuitBreaker, options, options.Timeout);
             });
     }
 
-    private static void ConfigureBreaker(HttpCircuitBreakerStrategyOptions breaker, ServiceOptions options)
+    private static void ConfigureBreaker(HttpCircuitBreakerStrategyOptions breaker, ServiceOptions options, TimeSpan attemptTimeout)
     {
         breaker.FailureRatio = options.BreakerFailureRatio;
         breaker.MinimumThroughput = options.BreakerMinimumThroughput;
-        breaker.SamplingDuration = options.BreakerSamplingDuration;
+        // The window must see at least two whole attempts to judge them (the library validates this).
+        var minimumWindow = attemptTimeout * 2;
+        breaker.SamplingDuration = options.BreakerSamplingDuration > minimumWindow ? options.BreakerSamplingDuration : minimumWindow;
         breaker.BreakDuration = options.BreakerBreakDuration;
     }
 
-    private static ServiceOptions Bind(IHostApplicationBuilder builder, string serviceName)
+    private static ServiceOptions Bind(IHostApplicationBuilder builder, string serviceName, TimeSpan? defaultTimeout = null)
     {
         var section = builder.Configuration.GetSection($"Services:{serviceName}");
-        var options = section.Get<ServiceOptions>() ?? new ServiceOptions();
+        var options = new ServiceOptions();
+        if (defaultTimeout is { } timeout)
+        {
+            options.Timeout = timeout;
+        }
+
+        section.Bind(options);
         if (options.BaseUrl is null || !options.BaseUrl.IsAbsoluteUri)
         {
             throw new InvalidOperationException($"Configuration 'Services:{serviceName}:BaseUrl' (app setting Services__{serviceName}__BaseUrl) must be an absolute URL.");

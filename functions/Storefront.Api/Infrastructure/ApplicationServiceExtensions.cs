@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Storefront.Api.Catalog;
 using Storefront.Api.ExternalServices;
 using Storefront.Api.Health;
+using Storefront.Api.Orders;
 
 namespace Storefront.Api.Infrastructure;
 
@@ -28,6 +29,7 @@ public static class ApplicationServiceExtensions
 
         builder.AddHealthFeature();
         builder.AddCatalogFeature();
+        builder.AddOrdersFeature();
         return builder;
     }
 }

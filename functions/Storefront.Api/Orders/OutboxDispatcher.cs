@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using Azure;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Storefront.Api.Orders;
+
+/// <summary>
+/// Sends outbox messages to their queues and marks them dispatched. A message whose send fails stays
+/// pending and is sent by the next sweep, so a storage outage delays work but never loses it.
+/// </summary>
+public sealed class OutboxDispatcher(NpgsqlDataSource dataSource, QueueServiceClient queues, ILogger<OutboxDispatcher> logger)
+{
+    private const int BatchSize = 100;
+    private const int MaxBatchesPerSweep = 20;
+
+    private readonly ConcurrentDictionary<string, Task> _createdQueues = new(StringComparer.Ordinal);
+
+    /// <summary>Sends one message right after its transaction committed; false when storage did not take it.</summary>
+    public async Task<bool> TryDispatchAsync(long outboxId, string queueName, string payload, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SendAsync(queueName, payload, cancellationToken);
+            await MarkDispatchedAsync([outboxId], cancellationToken);
+            return true;
+        }
+        catch (Exception exception) when (exception is RequestFailedException or HttpRequestException or IOException or OperationCanceledException or AggregateException)
+        {
+            logger.LogWarning("Outbox message {OutboxId} stays pending for the sweep: {Error}", outboxId, exception.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Sends pending messages older than the grace period, a bounded number per sweep.</summary>
+    /// <returns>How many were sent.</returns>
+    public async Task<int> DispatchPendingAsync(TimeSpan gracePeriod, CancellationToken cancellationToken)
+    {
+        var sent = 0;
+        for (var batch = 0; batch < MaxBatchesPerSweep; batch++)
+        {
+            var pending = await ReadPendingAsync(gracePeriod, cancellationToken);
+            var dispatched = new List<long>(pending.Count);
+            foreach (var (id, queueName, payload) in pending)
+            {
+                await SendAsync(queueName, payload, cancellationToken);
+                dispatched.Add(id);
+            }
+
+            await MarkDispatchedAsync(dispatched, cancellationToken);
+            sent += dispatched.Count;
+            if (pending.Count < BatchSize)
+            {
+                break;
+            }
+        }
+
+        return sent;
+    }
+
+    private async Task SendAsync(string queueName, string payload, CancellationToken cancellationToken)
+    {
+        var queue = queues.GetQueueClient(queueName);
+        await EnsureQueueAsync(queue, cancellationToken);
+        await queue.SendMessageAsync(payload, cancellationToken);
+    }
+
+    // Queues are created by the infrastructure in Azure; locally the first send creates them. A failed
+    // attempt is forgotten so that the next send tries again.
+    private async Task EnsureQueueAsync(QueueClient queue, CancellationToken cancellationToken)
+    {
+        var creation = _createdQueues.GetOrAdd(queue.Name, _ => queue.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None));
+        try
+        {
+            await creation.WaitAsync(cancellationToken);
+        }
+        catch
+        {
+            _createdQueues.TryRemove(new KeyValuePair<string, Task>(queue.Name, creation));
+            throw;
+        }
+    }
+
+    private async Task<List<(long Id, string QueueName, string Payload)>> ReadPendingAsync(TimeSpan gracePeriod, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT id, queue_name, payload::text FROM outbox WHERE dispatched_at IS NULL AND created_at < now() - $1 ORDER BY created_at LIMIT $2");
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = gracePeriod });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchSize });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var pending = new List<(long, string, string)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            pending.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
+        }
+
+        return pending;
+    }
+
+    private async Task MarkDispatchedAsync(List<long> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = dataSource.CreateCommand("UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. ids] });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
