@@ -614,3 +614,50 @@ sf_stop_tree() {
   sf_log "process group $pid did not stop; killing it"
   kill -KILL -- "-$pid" 2>/dev/null || true
 }
+
+# Starts (or reuses) the instance's PostgreSQL and Azurite for a run/test session, recording what this
+# session started so that its cleanup stops exactly that and nothing else.
+sf_session_start_storage() {
+  if [[ -z "$SF_PG_EXTERNAL" ]] && ! sf_pg_running; then
+    sf_session_own postgres # recorded first, so that an interrupted start is cleaned up as well
+  fi
+  sf_pg_start # a running cluster is reused (and its role and database ensured)
+
+  if [[ -z "$SF_AZ_EXTERNAL" ]]; then sf_az_install; fi
+  if [[ -z "$SF_AZ_EXTERNAL" && -z "$(sf_az_pid)" ]]; then
+    sf_session_own azurite
+  fi
+  sf_az_start
+}
+
+# Parses the common arguments of postgres.sh and azurite.sh into the globals instance, port and command.
+#   sf_parse_service_args EXTERNAL_VARIABLE "command1|command2|..." "$@"
+sf_parse_service_args() {
+  local external_variable="$1" commands="$2"
+  shift 2
+  instance="dev"
+  port=""
+  command=""
+  while (($# > 0)); do
+    case "$1" in
+      --instance) instance="${2:?--instance needs a value}"; shift 2 ;;
+      --instance=*) instance="${1#*=}"; shift ;;
+      --port) port="${2:?--port needs a value}"; shift 2 ;;
+      --port=*) port="${1#*=}"; shift ;;
+      --connection-string) export "$external_variable=${2:?--connection-string needs a value}"; shift 2 ;;
+      --connection-string=*) export "$external_variable=${1#*=}"; shift ;;
+      -h | --help) usage; exit 0 ;;
+      *)
+        if [[ "|$commands|" == *"|$1|"* ]]; then
+          command="$1"
+          shift
+          break
+        fi
+        usage >&2
+        sf_die "unknown argument '$1'"
+        ;;
+    esac
+  done
+  [[ -n "$command" ]] || { usage >&2; exit 2; }
+  (($# == 0)) || sf_die "unexpected arguments after '$command': $*"
+}

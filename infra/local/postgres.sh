@@ -25,23 +25,7 @@ usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'
 }
 
-instance="dev"
-port=""
-command=""
-while (($# > 0)); do
-  case "$1" in
-    --instance) instance="${2:?--instance needs a value}"; shift 2 ;;
-    --instance=*) instance="${1#*=}"; shift ;;
-    --port) port="${2:?--port needs a value}"; shift 2 ;;
-    --port=*) port="${1#*=}"; shift ;;
-    --connection-string) export STOREFRONT_POSTGRES="${2:?--connection-string needs a value}"; shift 2 ;;
-    --connection-string=*) export STOREFRONT_POSTGRES="${1#*=}"; shift ;;
-    -h | --help) usage; exit 0 ;;
-    start | stop | status | connection-string | psql) command="$1"; shift; break ;;
-    *) usage >&2; sf_die "unknown argument '$1'" ;;
-  esac
-done
-[[ -n "$command" ]] || { usage >&2; exit 2; }
+sf_parse_service_args STOREFRONT_POSTGRES "start|stop|status|connection-string|psql" "$@"
 
 sf_pg_init "$instance" "$port"
 

@@ -98,21 +98,8 @@ trap on_signal INT TERM HUP
 trap cleanup EXIT
 
 # --- Storage and database -------------------------------------------------------------------------------------
-if [[ -z "$SF_PG_EXTERNAL" ]] && ! sf_pg_running; then
-  sf_session_own postgres # recorded first, so that an interrupted start is cleaned up as well
-  sf_pg_start
-else
-  sf_pg_start # reuses the running cluster (and makes sure the role and database exist)
-fi
+sf_session_start_storage
 pg_cs="$(sf_pg_connection_string)"
-
-if [[ -z "$SF_AZ_EXTERNAL" ]]; then sf_az_install; fi
-if [[ -z "$SF_AZ_EXTERNAL" && -z "$(sf_az_pid)" ]]; then
-  sf_session_own azurite
-  sf_az_start
-else
-  sf_az_start
-fi
 
 # --- Settings --------------------------------------------------------------------------------------------------
 # Created before the build: the project copies it into its output folder, where the local host reads it.

@@ -112,20 +112,8 @@ trap on_signal INT TERM HUP
 trap on_exit EXIT
 
 # --- Storage and database -------------------------------------------------------------------------------------
-if [[ -z "$SF_PG_EXTERNAL" ]] && ! sf_pg_running; then
-  sf_session_own postgres # recorded first, so that an interrupted start is cleaned up as well
-  sf_pg_start
-else
-  sf_pg_start
-fi
+sf_session_start_storage
 pg_cs="$(sf_pg_connection_string)"
-
-if [[ -z "$SF_AZ_EXTERNAL" && -z "$(sf_az_pid)" ]]; then
-  sf_session_own azurite
-  sf_az_start
-else
-  sf_az_start
-fi
 storage_cs="$(sf_az_connection_string)"
 
 # --- Build, migrate, seed --------------------------------------------------------------------------------------

@@ -19,18 +19,8 @@ public sealed class PaymentsClient(HttpClient http)
 {
     public const string ServiceName = "Payments";
 
-    public async Task<PaymentResult> AuthorizeAsync(Guid orderId, string customerId, decimal amount, string currency, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "payments")
-        {
-            Content = JsonContent.Create(new { orderId, customerId, amount, currency }),
-        };
-        request.Headers.Add("Idempotency-Key", orderId.ToString());
-        using var response = await http.SendAsync(request, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync<PaymentResult>(cancellationToken)
-            ?? throw new HttpRequestException("Payments answered with an empty body.");
-    }
+    public Task<PaymentResult> AuthorizeAsync(Guid orderId, string customerId, decimal amount, string currency, CancellationToken cancellationToken) =>
+        IdempotentPost.SendAsync<PaymentResult>(http, "payments", orderId.ToString(), new { orderId, customerId, amount, currency }, cancellationToken);
 }
 
 /// <summary>Shipping: <c>POST /shipments</c>, idempotent by key like payments.</summary>
@@ -38,18 +28,8 @@ public sealed class ShippingClient(HttpClient http)
 {
     public const string ServiceName = "Shipping";
 
-    public async Task<ShipmentResult> BookAsync(Guid orderId, string country, string postcode, IReadOnlyList<ShipmentItem> items, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "shipments")
-        {
-            Content = JsonContent.Create(new { orderId, country, postcode, items }),
-        };
-        request.Headers.Add("Idempotency-Key", orderId.ToString());
-        using var response = await http.SendAsync(request, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync<ShipmentResult>(cancellationToken)
-            ?? throw new HttpRequestException("Shipping answered with an empty body.");
-    }
+    public Task<ShipmentResult> BookAsync(Guid orderId, string country, string postcode, IReadOnlyList<ShipmentItem> items, CancellationToken cancellationToken) =>
+        IdempotentPost.SendAsync<ShipmentResult>(http, "shipments", orderId.ToString(), new { orderId, country, postcode, items }, cancellationToken);
 }
 
 /// <summary>Notifications: <c>POST /messages</c>.</summary>
@@ -61,5 +41,19 @@ public sealed class NotificationsClient(HttpClient http)
     {
         using var response = await http.PostAsJsonAsync("messages", new { to, template, data }, cancellationToken);
         response.EnsureSuccessStatusCode();
+    }
+}
+
+/// <summary>A POST carrying an <c>Idempotency-Key</c>, whose JSON answer is required.</summary>
+internal static class IdempotentPost
+{
+    public static async Task<TResponse> SendAsync<TResponse>(HttpClient http, string path, string idempotencyKey, object body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        using var response = await http.SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<TResponse>(cancellationToken)
+            ?? throw new HttpRequestException($"POST /{path} answered with an empty body.");
     }
 }
