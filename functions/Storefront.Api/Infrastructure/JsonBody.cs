@@ -12,6 +12,8 @@ public static class JsonBody
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         MaxDepth = 16,
+        // A property given twice is ambiguous (which one did the client mean?): refuse rather than guess.
+        AllowDuplicateProperties = false,
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
     };
 

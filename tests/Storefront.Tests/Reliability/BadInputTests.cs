@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Storefront.Tests.Orders;
+
+namespace Storefront.Tests.Reliability;
+
+/// <summary>
+/// Hostile and malformed requests: every one gets a 4xx (problem+json wherever the app answers), never a
+/// 5xx, and none of them changes the database.
+/// </summary>
+[Collection(StorefrontCollection.Name)]
+public sealed class BadInputTests(StorefrontStack stack)
+{
+    private const string ValidOrder = """{"customerId":"c-1","email":"a@example.com","currency":"EUR","lines":[{"sku":"SKU-00001","quantity":1}],"shipTo":{"country":"NL","postcode":"1011AB"}}""";
+
+    public static TheoryData<string, string> MalformedOrderBodies => new()
+    {
+        { "not JSON", "{customerId: c-1" },
+        { "truncated", ValidOrder[..40] },
+        { "an array", "[1,2,3]" },
+        { "a string", "\"order\"" },
+        { "JSON null", "null" },
+        { "empty object", "{}" },
+        { "wrong type: lines is a string", ValidOrder.Replace("""[{"sku":"SKU-00001","quantity":1}]""", "\"SKU-00001\"", StringComparison.Ordinal) },
+        { "wrong type: quantity is text", ValidOrder.Replace("\"quantity\":1", "\"quantity\":\"one\"", StringComparison.Ordinal) },
+        { "huge quantity", ValidOrder.Replace("\"quantity\":1", "\"quantity\":99999999999999999999", StringComparison.Ordinal) },
+        { "float quantity", ValidOrder.Replace("\"quantity\":1", "\"quantity\":1.5", StringComparison.Ordinal) },
+        { "exponent quantity", ValidOrder.Replace("\"quantity\":1", "\"quantity\":1e308", StringComparison.Ordinal) },
+        { "negative quantity", ValidOrder.Replace("\"quantity\":1", "\"quantity\":-3", StringComparison.Ordinal) },
+        { "zero quantity", ValidOrder.Replace("\"quantity\":1", "\"quantity\":0", StringComparison.Ordinal) },
+        { "duplicate skus", ValidOrder.Replace("""[{"sku":"SKU-00001","quantity":1}]""", """[{"sku":"SKU-00001","quantity":1},{"sku":"SKU-00001","quantity":1}]""", StringComparison.Ordinal) },
+        { "51 lines", ValidOrder.Replace("""[{"sku":"SKU-00001","quantity":1}]""", "[" + string.Join(",", Enumerable.Range(1, 51).Select(i => $$"""{"sku":"SKU-{{i:D5}}","quantity":1}""")) + "]", StringComparison.Ordinal) },
+        { "unknown property", ValidOrder.Replace("\"customerId\"", "\"admin\":true,\"customerId\"", StringComparison.Ordinal) },
+        { "duplicate property", ValidOrder.Replace("\"customerId\":\"c-1\"", "\"customerId\":\"c-1\",\"customerId\":\"c-2\"", StringComparison.Ordinal) },
+        { "deep nesting", ValidOrder.Replace("\"currency\":\"EUR\"", "\"currency\":" + new string('[', 64) + new string(']', 64), StringComparison.Ordinal) },
+        { "control characters", ValidOrder.Replace("c-1", "c-\\u0000\\u0007\\u001b1", StringComparison.Ordinal) },
+        { "SQL in customerId", ValidOrder.Replace("c-1", "x'; DROP TABLE orders; --", StringComparison.Ordinal) },
+        { "SQL in sku", ValidOrder.Replace("SKU-00001", "SKU-1' OR '1'='1", StringComparison.Ordinal) },
+        { "overlong email", ValidOrder.Replace("a@example.com", new string('a', 300) + "@example.com", StringComparison.Ordinal) },
+        { "path in postcode", ValidOrder.Replace("1011AB", "../../etc/passwd", StringComparison.Ordinal) },
+        { "unknown country", ValidOrder.Replace("\"NL\"", "\"ZZ\"", StringComparison.Ordinal) },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedOrderBodies))]
+    public async Task A_malformed_order_body_is_a_4xx_problem_and_changes_nothing(string kind, string body)
+    {
+        var before = await DatabaseFingerprintAsync();
+
+        using var response = await PostOrderAsync(new StringContent(body, Encoding.UTF8, "application/json"));
+
+        await AssertRefusedAsync(response, kind);
+        Assert.Equal(before, await DatabaseFingerprintAsync());
+    }
+
+    [Fact]
+    public async Task Invalid_utf8_is_a_4xx_problem()
+    {
+        var bytes = Encoding.UTF8.GetBytes(ValidOrder).ToList();
+        bytes.InsertRange(20, new byte[] { 0xC3, 0x28, 0xFF, 0xFE });
+        var content = new ByteArrayContent([.. bytes]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+
+        using var response = await PostOrderAsync(content);
+
+        await AssertRefusedAsync(response, "invalid UTF-8");
+    }
+
+    [Fact]
+    public async Task A_ten_megabyte_body_is_413()
+    {
+        var before = await DatabaseFingerprintAsync();
+        var huge = "{\"customerId\":\"" + new string('x', 10 * 1024 * 1024) + "\"}";
+
+        using var response = await PostOrderAsync(new StringContent(huge, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(before, await DatabaseFingerprintAsync());
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_json_is_415()
+    {
+        using var response = await PostOrderAsync(new StringContent(ValidOrder, Encoding.UTF8, "text/plain"));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [InlineData("api/products/..%2F..%2Fetc%2Fpasswd")]
+    [InlineData("api/products/%2e%2e")]
+    [InlineData("api/products/SKU-00001%00")]
+    [InlineData("api/products/SKU-00001%27%20OR%20%271%27%3D%271")]
+    [InlineData("api/orders/..%2Fhealth")]
+    [InlineData("api/orders/00000000-0000-0000-0000-000000000000%27--")]
+    public async Task Path_tricks_in_route_values_are_4xx(string url)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Add("x-functions-key", stack.Host.Settings.FunctionKey);
+
+        using var response = await stack.Client.SendAsync(request);
+
+        Assert.True((int)response.StatusCode is >= 400 and < 500, $"{url}: {(int)response.StatusCode}");
+    }
+
+    [Fact]
+    public async Task Sql_looking_search_text_is_only_text()
+    {
+        var before = await DatabaseFingerprintAsync();
+
+        using var response = await stack.Client.GetAsync("api/products?search=%27%3B%20DELETE%20FROM%20products%3B%20--");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(before, await DatabaseFingerprintAsync());
+    }
+
+    [Fact]
+    public async Task An_overlong_idempotency_key_is_400_and_an_overlong_header_block_is_refused()
+    {
+        using var longKey = await PostOrderAsync(new StringContent(ValidOrder, Encoding.UTF8, "application/json"), key: new string('k', 10_000));
+        Assert.Equal(HttpStatusCode.BadRequest, longKey.StatusCode);
+
+        // Past Kestrel's header limit the front end refuses the request before any function runs (431).
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/products/SKU-00001");
+        request.Headers.TryAddWithoutValidation("X-Padding", new string('p', 64 * 1024));
+        using var oversized = await stack.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, oversized.StatusCode);
+    }
+
+    private async Task<HttpResponseMessage> PostOrderAsync(HttpContent content, string? key = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/orders") { Content = content };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", key ?? Guid.NewGuid().ToString("N"));
+        request.Headers.Add("x-functions-key", stack.Host.Settings.FunctionKey);
+        return await stack.Client.SendAsync(request);
+    }
+
+    private static async Task AssertRefusedAsync(HttpResponseMessage response, string kind)
+    {
+        var status = (int)response.StatusCode;
+        Assert.True(status is >= 400 and < 500, $"{kind}: {status} {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>Row counts of every table a request could write, and the newest change.</summary>
+    private async Task<string> DatabaseFingerprintAsync()
+    {
+        await using var command = stack.Database.CreateCommand(
+            "SELECT (SELECT count(*) FROM orders) || '/' || (SELECT count(*) FROM order_lines) || '/' || (SELECT count(*) FROM products) || '/' || coalesce((SELECT max(updated_at)::text FROM products), '')");
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+}
