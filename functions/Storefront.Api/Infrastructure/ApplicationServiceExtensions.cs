@@ -22,6 +22,7 @@ public static class ApplicationServiceExtensions
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 
+        builder.AddTelemetry();
         builder.AddPostgres();
         builder.AddStorageQueues();
 

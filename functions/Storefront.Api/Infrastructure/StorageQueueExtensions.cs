@@ -1,3 +1,5 @@
+using Azure.Core;
+using Azure.Identity;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,20 +13,46 @@ public static class StorageQueueExtensions
     public const string ConnectionName = "AzureWebJobsStorage";
 
     /// <summary>
-    /// Registers the one <see cref="QueueServiceClient"/> of the app. The identity-based form of the setting
-    /// (AzureWebJobsStorage__queueServiceUri plus a credential) belongs here.
+    /// Registers the one <see cref="QueueServiceClient"/> of the app, from the same setting as the host: the
+    /// identity-based form (<c>AzureWebJobsStorage__queueServiceUri</c>, with the managed identity
+    /// <c>AzureWebJobsStorage__clientId</c>) when the URI is set, otherwise the connection string
+    /// <c>AzureWebJobsStorage</c>.
     /// </summary>
     public static IHostApplicationBuilder AddStorageQueues(this IHostApplicationBuilder builder)
     {
+        // host.json sets queues.messageEncoding to base64, so messages the app sends must match for queue triggers to read them.
+        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+
+        var section = builder.Configuration.GetSection(ConnectionName);
+        if (section["queueServiceUri"] is { Length: > 0 } queueServiceUri)
+        {
+            var credential = AzureCredentials.Create(section["clientId"]);
+            builder.Services.AddSingleton(new QueueServiceClient(new Uri(queueServiceUri), credential, options));
+            return builder;
+        }
+
         var connectionString = builder.Configuration[ConnectionName];
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            throw new InvalidOperationException($"Configuration '{ConnectionName}' (a storage connection string) is required.");
+            throw new InvalidOperationException(
+                $"Configuration '{ConnectionName}' (a storage connection string) or '{ConnectionName}:queueServiceUri' " +
+                $"(app setting {ConnectionName}__queueServiceUri) is required.");
         }
 
-        // host.json sets queues.messageEncoding to base64, so messages the app sends must match for queue triggers to read them.
-        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
         builder.Services.AddSingleton(new QueueServiceClient(connectionString, options));
         return builder;
     }
+}
+
+/// <summary>The Azure credential of the app: its user-assigned managed identity in Azure, your developer login locally.</summary>
+public static class AzureCredentials
+{
+    /// <summary>
+    /// The managed identity with this client id when one is given (no probing of other credential sources, no
+    /// wrong identity picked on a host with several); otherwise <see cref="DefaultAzureCredential"/>.
+    /// </summary>
+    public static TokenCredential Create(string? managedIdentityClientId) =>
+        string.IsNullOrWhiteSpace(managedIdentityClientId)
+            ? new DefaultAzureCredential()
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(managedIdentityClientId));
 }

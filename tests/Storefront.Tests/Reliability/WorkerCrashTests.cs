@@ -1,0 +1,34 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Storefront.Tests.Orders;
+
+namespace Storefront.Tests.Reliability;
+
+[Collection(StorefrontCollection.Name)]
+public sealed class WorkerCrashTests(StorefrontStack stack) : IAsyncLifetime
+{
+    public Task InitializeAsync() => stack.ResetSimulatorAsync();
+
+    public Task DisposeAsync() => stack.ResetSimulatorAsync();
+
+    [Fact]
+    public async Task Killing_the_worker_with_fifty_orders_in_flight_loses_none_and_charges_each_once()
+    {
+        // Slow payments keep many orders mid-processing when the worker dies.
+        await stack.ConfigureServiceAsync("payments", new { latencyMs = 400 });
+        var placed = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => stack.PlaceAsync(OrderApi.Body())));
+        var ids = await Task.WhenAll(placed.Select(OrderApi.AcceptedIdAsync));
+        await StorefrontStack.EventuallyAsync(async () => (await stack.CallsAsync("payments")).Count >= 5, TimeSpan.FromSeconds(30));
+
+        await stack.RestartWorkerAsync();
+
+        foreach (var id in ids)
+        {
+            // Orders whose invocation died are taken over once their processing lease (15 s here) runs out.
+            var order = await stack.WaitUntilFinishedAsync(id, TimeSpan.FromSeconds(120));
+            Assert.Equal("confirmed", order.GetProperty("status").GetString());
+            var payment = await stack.Simulator.GetFromJsonAsync<JsonElement>($"admin/payments/{id}");
+            Assert.Equal(1, payment.GetProperty("charges").GetInt32());
+        }
+    }
+}
