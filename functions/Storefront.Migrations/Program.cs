@@ -39,10 +39,18 @@ try
             ? $"Applied {applied.Count} script(s): {string.Join(", ", applied)}"
             : "No pending scripts; the schema is up to date.");
     }
-    else
+    else if (commandLine.Verb == Verb.Seed)
     {
         var inserted = await DemoDataSeeder.SeedProductsAsync(dataSource, commandLine.ProductCount, cancellation.Token);
         Console.WriteLine($"Seeded products: {inserted} inserted, {commandLine.ProductCount - inserted} already present.");
+    }
+    else
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var lines = await HistoryGenerator.GenerateAsync(dataSource, commandLine.History, cancellation.Token);
+        Console.WriteLine(lines > 0
+            ? $"Wrote {lines} order lines of history in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s."
+            : $"History '{commandLine.History.Prefix}' already exists; nothing written.");
     }
 
     return 0;

@@ -133,21 +133,25 @@ public sealed class EntraAuthTests
     }
 
     [Fact]
-    public void Queues_use_the_service_uri_and_identity_when_it_is_set()
+    public void Queues_and_blobs_use_the_service_uris_and_identity_when_they_are_set()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage:queueServiceUri"] = "https://stx.queue.core.windows.net/",
+            ["AzureWebJobsStorage:blobServiceUri"] = "https://stx.blob.core.windows.net/",
             ["AzureWebJobsStorage:clientId"] = "00000000-0000-0000-0000-000000000001",
         });
 
-        builder.AddStorageQueues();
+        builder.AddStorage();
         using var services = builder.Services.BuildServiceProvider();
-        var client = services.GetRequiredService<QueueServiceClient>();
+        var queues = services.GetRequiredService<QueueServiceClient>();
+        var blobs = services.GetRequiredService<Azure.Storage.Blobs.BlobServiceClient>();
 
-        Assert.Equal("stx", client.AccountName);
-        Assert.False(client.CanGenerateAccountSasUri); // no shared key anywhere
+        Assert.Equal("stx", queues.AccountName);
+        Assert.False(queues.CanGenerateAccountSasUri); // no shared key anywhere
+        Assert.Equal("stx", blobs.AccountName);
+        Assert.False(blobs.CanGenerateAccountSasUri);
     }
 
     [Theory]

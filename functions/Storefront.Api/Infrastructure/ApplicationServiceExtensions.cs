@@ -5,6 +5,7 @@ using Storefront.Api.Catalog;
 using Storefront.Api.ExternalServices;
 using Storefront.Api.Health;
 using Storefront.Api.Orders;
+using Storefront.Api.Reports;
 
 namespace Storefront.Api.Infrastructure;
 
@@ -24,13 +25,15 @@ public static class ApplicationServiceExtensions
 
         builder.AddTelemetry();
         builder.AddPostgres();
-        builder.AddStorageQueues();
+        builder.AddStorage();
+        builder.Services.AddSingleton<OutboxDispatcher>();
 
         builder.AddExternalServices();
 
         builder.AddHealthFeature();
         builder.AddCatalogFeature();
         builder.AddOrdersFeature();
+        builder.AddReportsFeature();
         return builder;
     }
 }

@@ -95,9 +95,7 @@ public sealed class OrderPlacement(
             return Replay(winner, requestHash);
         }
 
-        using var dispatchBudget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        dispatchBudget.CancelAfter(options.Value.DispatchTimeout);
-        await outbox.TryDispatchAsync(accepted.OutboxId, OrderStore.QueueName, JsonSerializer.Serialize(new OrderMessage(accepted.Acceptance.Id), JsonSerializerOptions.Web), dispatchBudget.Token);
+        await outbox.TryDispatchAsync(accepted.OutboxId, OrderStore.QueueName, JsonSerializer.Serialize(new OrderMessage(accepted.Acceptance.Id), JsonSerializerOptions.Web), cancellationToken);
         return new PlacementResult.Accepted(accepted.Acceptance.Answer);
     }
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Npgsql;
-using NpgsqlTypes;
+using Storefront.Api.Infrastructure;
 
 namespace Storefront.Api.Orders;
 
@@ -74,7 +74,7 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
         insertLines.Parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. order.UnitPrices] });
         await insertLines.ExecuteNonQueryAsync(cancellationToken);
 
-        var outboxId = await AddOutboxMessageAsync(connection, transaction, order.Id, cancellationToken);
+        var outboxId = await Outbox.AddAsync(connection, transaction, order.Id, QueueName, JsonSerializer.Serialize(new OrderMessage(order.Id), JsonSerializerOptions.Web), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         var acceptance = new StoredAcceptance(order.Id, order.RequestHash, order.Total, o.Currency, new DateTimeOffset(createdAt, TimeSpan.Zero));
         return (acceptance, outboxId);
@@ -154,10 +154,10 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
     }
 
     public Task RecordPaymentAsync(Guid id, string paymentId, string status, CancellationToken cancellationToken) =>
-        ExecuteAsync("UPDATE orders SET payment_id = $2, payment_status = $3, updated_at = now() WHERE id = $1", cancellationToken, id, paymentId, status);
+        dataSource.ExecuteAsync("UPDATE orders SET payment_id = $2, payment_status = $3, updated_at = now() WHERE id = $1", cancellationToken, id, paymentId, status);
 
     public Task RejectAsync(Guid id, string paymentId, string reason, CancellationToken cancellationToken) =>
-        ExecuteAsync(
+        dataSource.ExecuteAsync(
             "UPDATE orders SET status = 'rejected', payment_id = $2, payment_status = 'declined', failure_reason = $3, processing_started_at = NULL, updated_at = now() WHERE id = $1 AND status = 'processing'",
             cancellationToken,
             id,
@@ -166,7 +166,7 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
 
     /// <returns>Whether this call confirmed the order (false if another invocation already had).</returns>
     public async Task<bool> ConfirmAsync(Guid id, string shipmentId, string carrier, int etaDays, CancellationToken cancellationToken) =>
-        await ExecuteAsync(
+        await dataSource.ExecuteAsync(
             "UPDATE orders SET status = 'confirmed', shipment_id = $2, shipment_carrier = $3, shipment_eta_days = $4, processing_started_at = NULL, last_error = NULL, updated_at = now() WHERE id = $1 AND status = 'processing'",
             cancellationToken,
             id,
@@ -176,11 +176,11 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
 
     /// <summary>Gives the lease back after a failed attempt, so the queue's retry can take it at once.</summary>
     public Task ReleaseAfterFailureAsync(Guid id, string error, CancellationToken cancellationToken) =>
-        ExecuteAsync("UPDATE orders SET processing_started_at = NULL, last_error = $2, updated_at = now() WHERE id = $1 AND status = 'processing'", cancellationToken, id, Truncate(error));
+        dataSource.ExecuteAsync("UPDATE orders SET processing_started_at = NULL, last_error = $2, updated_at = now() WHERE id = $1 AND status = 'processing'", cancellationToken, id, DataSourceExtensions.BoundedError(error));
 
     /// <summary>The queue gave up on the order's message: the order fails, keeping the message and the last error.</summary>
     public Task FailAsync(Guid id, string message, CancellationToken cancellationToken) =>
-        ExecuteAsync(
+        dataSource.ExecuteAsync(
             """
             UPDATE orders SET status = 'failed', processing_started_at = NULL, failed_message = $2, updated_at = now(),
                    failure_reason = 'Processing failed after ' || attempts || ' attempts: ' || coalesce(last_error, 'unknown error')
@@ -213,26 +213,4 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
-
-    private static async Task<long> AddOutboxMessageAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("INSERT INTO outbox (order_id, queue_name, payload) VALUES ($1, $2, $3) RETURNING id", connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = QueueName });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = JsonSerializer.Serialize(new OrderMessage(orderId), JsonSerializerOptions.Web), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params object[] parameters)
-    {
-        await using var command = dataSource.CreateCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        }
-
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static string Truncate(string text) => text.Length <= 2000 ? text : text[..2000];
 }

@@ -10,11 +10,10 @@ public static class OrdersExtensions
         builder.Services.AddOptions<OrdersOptions>()
             .Bind(builder.Configuration.GetSection(OrdersOptions.Section))
             .Validate(
-                o => o.ProcessingLease > TimeSpan.Zero && o.OutboxGracePeriod >= TimeSpan.Zero && o.DispatchTimeout > TimeSpan.Zero && o.StockCheckConcurrency is >= 1 and <= 50,
-                "Orders: ProcessingLease and DispatchTimeout must be positive, OutboxGracePeriod not negative, StockCheckConcurrency 1..50.")
+                o => o.ProcessingLease > TimeSpan.Zero && o.OutboxGracePeriod >= TimeSpan.Zero && o.StockCheckConcurrency is >= 1 and <= 50,
+                "Orders: ProcessingLease must be positive, OutboxGracePeriod not negative, StockCheckConcurrency 1..50.")
             .ValidateOnStart();
         builder.Services.AddSingleton<OrderStore>();
-        builder.Services.AddSingleton<OutboxDispatcher>();
         builder.Services.AddSingleton<OrderPlacement>();
         builder.Services.AddSingleton<OrderProcessor>();
         return builder;

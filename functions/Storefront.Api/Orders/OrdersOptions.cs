@@ -14,9 +14,6 @@ public sealed class OrdersOptions
     /// <summary>How old a pending outbox message must be before the sweep sends it (the request path sends it first).</summary>
     public TimeSpan OutboxGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long the request path waits for storage to take a message before leaving it to the sweep.</summary>
-    public TimeSpan DispatchTimeout { get; set; } = TimeSpan.FromSeconds(2);
-
     /// <summary>How many order lines check their stock at the same time.</summary>
     public int StockCheckConcurrency { get; set; } = 8;
 }

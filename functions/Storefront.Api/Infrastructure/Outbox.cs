@@ -1,29 +1,53 @@
 using System.Collections.Concurrent;
 using Azure;
 using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using NpgsqlTypes;
 
-namespace Storefront.Api.Orders;
+namespace Storefront.Api.Infrastructure;
+
+/// <summary>The transactional outbox: a queue message written in the same transaction as the state it announces.</summary>
+public static class Outbox
+{
+    /// <returns>The outbox row's id, to dispatch right after the commit.</returns>
+    public static async Task<long> AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid? orderId, string queueName, string payload, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("INSERT INTO outbox (order_id, queue_name, payload) VALUES ($1, $2, $3) RETURNING id", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)orderId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queueName });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload, NpgsqlDbType = NpgsqlDbType.Jsonb });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+}
 
 /// <summary>
 /// Sends outbox messages to their queues and marks them dispatched. A message whose send fails stays
 /// pending and is sent by the next sweep, so a storage outage delays work but never loses it.
 /// </summary>
-public sealed class OutboxDispatcher(NpgsqlDataSource dataSource, QueueServiceClient queues, ILogger<OutboxDispatcher> logger)
+public sealed class OutboxDispatcher(NpgsqlDataSource dataSource, QueueServiceClient queues, IConfiguration configuration, ILogger<OutboxDispatcher> logger)
 {
+    /// <summary>How long the request path waits for storage to take a message before leaving it to the sweep.</summary>
+    private readonly TimeSpan _dispatchTimeout = configuration.GetValue("Outbox:DispatchTimeout", TimeSpan.FromSeconds(2));
+
     private const int BatchSize = 100;
     private const int MaxBatchesPerSweep = 20;
 
     private readonly ConcurrentDictionary<string, Task> _createdQueues = new(StringComparer.Ordinal);
 
-    /// <summary>Sends one message right after its transaction committed; false when storage did not take it.</summary>
+    /// <summary>
+    /// Sends one message right after its transaction committed, waiting for storage at most the dispatch
+    /// timeout; false when storage did not take it (the sweep sends it later).
+    /// </summary>
     public async Task<bool> TryDispatchAsync(long outboxId, string queueName, string payload, CancellationToken cancellationToken)
     {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(_dispatchTimeout);
         try
         {
-            await SendAsync(queueName, payload, cancellationToken);
-            await MarkDispatchedAsync([outboxId], cancellationToken);
+            await SendAsync(queueName, payload, budget.Token);
+            await MarkDispatchedAsync([outboxId], budget.Token);
             return true;
         }
         catch (Exception exception) when (exception is RequestFailedException or HttpRequestException or IOException or OperationCanceledException or AggregateException)

@@ -1,5 +1,6 @@
 using Azure.Core;
 using Azure.Identity;
+using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,18 +8,18 @@ using Microsoft.Extensions.Hosting;
 
 namespace Storefront.Api.Infrastructure;
 
-public static class StorageQueueExtensions
+public static class StorageExtensions
 {
-    /// <summary>The storage account the Functions host itself uses; the app's queues live there too.</summary>
+    /// <summary>The storage account the Functions host itself uses; the app's queues and blobs live there too.</summary>
     public const string ConnectionName = "AzureWebJobsStorage";
 
     /// <summary>
-    /// Registers the one <see cref="QueueServiceClient"/> of the app, from the same setting as the host: the
-    /// identity-based form (<c>AzureWebJobsStorage__queueServiceUri</c>, with the managed identity
-    /// <c>AzureWebJobsStorage__clientId</c>) when the URI is set, otherwise the connection string
-    /// <c>AzureWebJobsStorage</c>.
+    /// Registers the one <see cref="QueueServiceClient"/> and <see cref="BlobServiceClient"/> of the app, from the
+    /// same setting as the host: the identity-based form (<c>AzureWebJobsStorage__queueServiceUri</c> and
+    /// <c>__blobServiceUri</c>, with the managed identity <c>AzureWebJobsStorage__clientId</c>) when the queue URI
+    /// is set, otherwise the connection string <c>AzureWebJobsStorage</c>.
     /// </summary>
-    public static IHostApplicationBuilder AddStorageQueues(this IHostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
         // host.json sets queues.messageEncoding to base64, so messages the app sends must match for queue triggers to read them.
         var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
@@ -28,6 +29,10 @@ public static class StorageQueueExtensions
         {
             var credential = AzureCredentials.Create(section["clientId"]);
             builder.Services.AddSingleton(new QueueServiceClient(new Uri(queueServiceUri), credential, options));
+            var blobServiceUri = section["blobServiceUri"] is { Length: > 0 } blobUri
+                ? blobUri
+                : throw new InvalidOperationException($"Configuration '{ConnectionName}:blobServiceUri' is required with '{ConnectionName}:queueServiceUri'.");
+            builder.Services.AddSingleton(new BlobServiceClient(new Uri(blobServiceUri), credential));
             return builder;
         }
 
@@ -40,6 +45,7 @@ public static class StorageQueueExtensions
         }
 
         builder.Services.AddSingleton(new QueueServiceClient(connectionString, options));
+        builder.Services.AddSingleton(new BlobServiceClient(connectionString));
         return builder;
     }
 }
