@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The benchmark command (see README.md): provisions PostgreSQL and Azurite with the repo's scripts on their own
+# ports and state folder, builds in Release, runs the benchmark program (simulator, local host, hey), writes
+# tests/Benchmarks/results/results.md and chart.svg, prints the headline ratios, and stops what it started.
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$BENCH_DIR/../.." && pwd)"
+LOCAL="$REPO_ROOT/infra/local"
+
+# Ports and state distinct from run.sh (dev), test.sh (test) and CI; all can be overridden from the environment.
+export STOREFRONT_STATE_DIR="${STOREFRONT_STATE_DIR:-/tmp/bench-state}"
+export STOREFRONT_PG_PORT="${STOREFRONT_PG_PORT:-55491}"
+export STOREFRONT_AZURITE_PORT="${STOREFRONT_AZURITE_PORT:-10090}"
+export BENCH_APP_PORT="${BENCH_APP_PORT:-7491}"
+export BENCH_SIMULATOR_PORT="${BENCH_SIMULATOR_PORT:-7492}"
+export BENCH_SECONDS="${BENCH_SECONDS:-10}"
+export BENCH_OUTPUT="${BENCH_OUTPUT:-$BENCH_DIR/results}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# --- hey -------------------------------------------------------------------------------------------------------------
+if ! command -v hey >/dev/null 2>&1; then
+  log "installing hey (apt-get install -y hey)"
+  if [[ "$(id -u)" -eq 0 ]]; then
+    apt-get install -y hey >&2 || { apt-get update >&2 && apt-get install -y hey >&2; }
+  else
+    sudo apt-get install -y hey >&2 || { sudo apt-get update >&2 && sudo apt-get install -y hey >&2; }
+  fi
+fi
+command -v hey >/dev/null 2>&1 || die "hey is not installed"
+
+for port in "$BENCH_APP_PORT" "$BENCH_SIMULATOR_PORT"; do
+  if port_open "$port"; then die "port $port is in use; set BENCH_APP_PORT / BENCH_SIMULATOR_PORT"; fi
+done
+
+# --- PostgreSQL and Azurite (the dev instance's scripts, with this run's ports and state folder) ----------------------
+pg() { "$LOCAL/postgres.sh" --instance dev "$@"; }
+az() { "$LOCAL/azurite.sh" --instance dev "$@"; }
+
+started_pg=""
+started_az=""
+cleanup() {
+  local status=$?
+  if [[ -n "$started_az" ]]; then az stop >&2 || true; fi
+  if [[ -n "$started_pg" ]]; then pg stop >&2 || true; fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if ! pg status >/dev/null 2>&1; then started_pg=1; fi
+pg start >&2
+if ! az status >/dev/null 2>&1; then started_az=1; fi
+az start >/dev/null
+pg_cs="$(pg connection-string)"
+az_cs="$(az connection-string)"
+
+# --- Build, migrate, seed ---------------------------------------------------------------------------------------------
+log "building tests/Benchmarks (Release; builds the function app, the local host, the simulator and the migrations tool)"
+dotnet build "$BENCH_DIR/Benchmarks.csproj" -c Release --nologo -v quiet >&2
+migrations="$REPO_ROOT/functions/Storefront.Migrations/bin/Release/net10.0/Storefront.Migrations.dll"
+dotnet "$migrations" migrate --connection "$pg_cs" >&2
+dotnet "$migrations" seed --connection "$pg_cs" >&2
+
+# --- Run ----------------------------------------------------------------------------------------------------------------
+log "running the benchmark (about 5 minutes); results in $BENCH_OUTPUT"
+ConnectionStrings__Postgres="$pg_cs" AzureWebJobsStorage="$az_cs" BENCH_REPO_ROOT="$REPO_ROOT" \
+  dotnet "$BENCH_DIR/bin/Release/net10.0/Storefront.Benchmarks.dll"
