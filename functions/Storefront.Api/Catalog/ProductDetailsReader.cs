@@ -52,8 +52,9 @@ public sealed class ProductDetailsReader(
             return new ProductReadResult(status, null, [row.Timing]);
         }
 
-        var details = await ComposeAsync(row.Value, currency, await rates, enrichment);
-        var timings = new[] { row.Timing, enrichment.Stock.Result.Timing, enrichment.Rating.Result.Timing, rates.Result.Timing }
+        var rate = await rates;
+        var details = await ComposeAsync(row.Value, currency, rate, enrichment);
+        var timings = new[] { row.Timing, (await enrichment.Stock).Timing, (await enrichment.Rating).Timing, rate.Timing }
             .Where(t => t.Duration > TimeSpan.Zero || t.Failed)
             .ToArray();
         return details is null
