@@ -242,6 +242,41 @@ public sealed class FunctionsHost : IAsyncDisposable
     private static void UseLoggerFactory(WebApplicationBuilder builder, ILoggerFactory loggerFactory)
     {
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<ILoggerFactory>(new KeySafeLoggerFactory(loggerFactory));
+    }
+
+    /// <summary>
+    /// ASP.NET Core's per-request lines ("Request starting GET /api/orders?code=...") carry the query string,
+    /// where a function key may travel; the host never writes them (warnings and errors still pass).
+    /// </summary>
+    private sealed class KeySafeLoggerFactory(ILoggerFactory inner) : ILoggerFactory
+    {
+        private const string RequestLogCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName.StartsWith(RequestLogCategory, StringComparison.Ordinal) ? new WarningsOnly(inner.CreateLogger(categoryName)) : inner.CreateLogger(categoryName);
+
+        public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+        // The factory belongs to whoever passed it in.
+        public void Dispose()
+        {
+        }
+
+        private sealed class WarningsOnly(ILogger inner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => inner.BeginScope(state);
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning && inner.IsEnabled(logLevel);
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (IsEnabled(logLevel))
+                {
+                    inner.Log(logLevel, eventId, state, exception, formatter);
+                }
+            }
+        }
     }
 }

@@ -101,20 +101,27 @@ public sealed class ReportFunctions(ReportStore reports, ReportGenerator generat
         }
 
         var aborted = request.HttpContext.RequestAborted;
-        var report = await reports.GetAsync(reportId, aborted);
-        if (report is null)
+        try
         {
-            return Problems.NotFound($"No report with id '{reportId}'.");
-        }
+            var report = await reports.GetAsync(reportId, aborted);
+            if (report is null)
+            {
+                return Problems.NotFound($"No report with id '{reportId}'.");
+            }
 
-        if (report.Status != ReportStatus.Ready)
+            if (report.Status != ReportStatus.Ready)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: $"The report is {report.Status}, not ready.");
+            }
+
+            // Streamed from the blob as it is read: the CSV is never held in memory whole.
+            var content = await generator.OpenReadAsync(reportId, aborted);
+            return TypedResults.Stream(content, "text/csv; charset=utf-8", $"{report.Kind}-{report.From}-{report.To}.csv");
+        }
+        catch (Exception exception) when (Dependencies.IsDatabaseFailure(exception, aborted) || (exception is Azure.RequestFailedException && !aborted.IsCancellationRequested))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: $"The report is {report.Status}, not ready.");
+            return Problems.Unavailable(request.HttpContext, "The report content cannot be read right now.");
         }
-
-        // Streamed from the blob as it is read: the CSV is never held in memory whole.
-        var content = await generator.OpenReadAsync(reportId, aborted);
-        return TypedResults.Stream(content, "text/csv; charset=utf-8", $"{report.Kind}-{report.From}-{report.To}.csv");
     }
 
     internal static (ValidReport? Report, Dictionary<string, string[]> Errors) Validate(CreateReportRequest request)

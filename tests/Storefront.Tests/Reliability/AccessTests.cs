@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Storefront.FunctionsHost;
+using Storefront.Tests.Orders;
+
+namespace Storefront.Tests.Reliability;
+
+/// <summary>
+/// Who may call what: order endpoints need the app's function key (header or <c>code</c>), catalog reads are
+/// anonymous; the key is the host's business: it is not written to the logs and never reaches the app.
+/// The access model (one key per app, no per-customer authorization) is described in README.md.
+/// </summary>
+[Collection(StorefrontCollection.Name)]
+public sealed class AccessTests(StorefrontStack stack) : IAsyncLifetime
+{
+    private const string WorkerLogCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
+    public Task InitializeAsync() => stack.ResetSimulatorAsync();
+
+    public Task DisposeAsync() => stack.ResetSimulatorAsync();
+
+    public static TheoryData<string, string?, string?> RefusedCredentials => new()
+    {
+        { "no key", null, null },
+        { "wrong key in the header", "wrong-key", null },
+        { "wrong key in code", null, "wrong-key" },
+        { "empty key in the header", string.Empty, null },
+        { "the key in another case", AppSettings.DefaultFunctionKey.ToUpperInvariant(), null },
+        { "the key with a suffix", AppSettings.DefaultFunctionKey + "x", null },
+        { "the key's prefix in code", null, AppSettings.DefaultFunctionKey[..^1] },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedCredentials))]
+    public async Task Order_endpoints_refuse_a_missing_or_wrong_key_with_401_and_write_nothing(string kind, string? header, string? code)
+    {
+        var key = Guid.NewGuid().ToString("N");
+        var query = code is null ? string.Empty : $"?code={Uri.EscapeDataString(code)}";
+
+        using var post = new HttpRequestMessage(HttpMethod.Post, $"api/orders{query}") { Content = JsonContent.Create(OrderApi.Body()) };
+        post.Headers.Add("Idempotency-Key", key);
+        using var get = new HttpRequestMessage(HttpMethod.Get, $"api/orders/{Guid.CreateVersion7()}{query}");
+        if (header is not null)
+        {
+            post.Headers.TryAddWithoutValidation("x-functions-key", header);
+            get.Headers.TryAddWithoutValidation("x-functions-key", header);
+        }
+
+        using var placed = await stack.Client.SendAsync(post);
+        using var read = await stack.Client.SendAsync(get);
+
+        Assert.True(placed.StatusCode == HttpStatusCode.Unauthorized, $"{kind}: POST answered {(int)placed.StatusCode}");
+        Assert.True(read.StatusCode == HttpStatusCode.Unauthorized, $"{kind}: GET answered {(int)read.StatusCode}");
+        Assert.Equal("application/problem+json", placed.Content.Headers.ContentType?.MediaType);
+        await using var command = stack.Database.CreateCommand("SELECT count(*) FROM orders WHERE idempotency_key = $1");
+        command.Parameters.AddWithValue(key);
+        Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task The_function_key_opens_order_endpoints_by_header_and_by_code()
+    {
+        var key = stack.Host.Settings.FunctionKey;
+        using var byHeader = await stack.PlaceAsync(OrderApi.Body());
+        var id = await OrderApi.AcceptedIdAsync(byHeader);
+
+        using var byCode = await stack.Client.GetAsync($"api/orders/{id}?code={Uri.EscapeDataString(key)}");
+
+        Assert.Equal(HttpStatusCode.OK, byCode.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("GET", "api/products/SKU-00001")]
+    [InlineData("GET", "api/products/SKU-00001?currency=EUR")]
+    [InlineData("GET", "api/products?limit=5")]
+    [InlineData("POST", "api/products/lookup")]
+    [InlineData("GET", "api/openapi.yaml")]
+    [InlineData("GET", "api/health")]
+    public async Task Catalog_reads_are_anonymous(string method, string url)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (method == "POST")
+        {
+            request.Content = JsonContent.Create(new { skus = new[] { "SKU-00001", "SKU-00002" } });
+        }
+
+        using var response = await stack.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>
+    /// Through a host of its own whose log this test reads in full (the shared host logs only when
+    /// STOREFRONT_TEST_LOGS is set), with a key that occurs nowhere else: no log line holds it.
+    /// </summary>
+    [Fact]
+    public async Task The_function_key_never_appears_in_the_host_logs()
+    {
+        var probe = await ProbeAsync();
+
+        var leaking = probe.Lines.Where(l => l.Contains(probe.Key, StringComparison.Ordinal)).ToArray();
+        Assert.True(leaking.Length == 0, $"the key appears in {leaking.Length} log lines, e.g. {leaking.FirstOrDefault()}");
+    }
+
+    /// <summary>
+    /// The app never receives the key: no storefront response reflects request headers or the query, so the
+    /// app's own request log (the worker's ASP.NET Core "Request starting" lines, which carry the URL as the
+    /// worker received it) is the witness; and nothing the worker logged holds the key.
+    /// </summary>
+    [Fact]
+    public async Task The_app_never_receives_the_function_key()
+    {
+        var probe = await ProbeAsync();
+
+        // The host's own lines name its public port; the worker's lines name the worker's port.
+        var workerLines = probe.Lines.Where(l => l.Contains(WorkerLogCategory, StringComparison.Ordinal)
+            && l.Contains("Request starting", StringComparison.Ordinal)
+            && !l.Contains($":{probe.HostPort}/", StringComparison.Ordinal)).ToArray();
+        foreach (var marker in probe.Markers)
+        {
+            var received = workerLines.Where(l => l.Contains(marker, StringComparison.Ordinal)).ToArray();
+            Assert.True(received.Length > 0, $"the worker logged no request with {marker}; the check would prove nothing");
+            Assert.All(received, l => Assert.DoesNotContain(probe.Key, l, StringComparison.Ordinal));
+            Assert.All(received, l => Assert.DoesNotContain("code=", l, StringComparison.OrdinalIgnoreCase));
+        }
+
+        var workerKeyLines = probe.Lines.Where(l => l.Contains(probe.Key, StringComparison.Ordinal) && !l.Contains($":{probe.HostPort}/", StringComparison.Ordinal));
+        Assert.Empty(workerKeyLines);
+    }
+
+    /// <summary>
+    /// Starts a second host for the same app with a unique function key and its own log file, sends keyed
+    /// requests (code parameter and header) that reach the app, stops the host (flushing the log) and returns
+    /// the log's lines. It shares the database and queues with the shared host for its few seconds.
+    /// </summary>
+    private async Task<Probe> ProbeAsync()
+    {
+        var key = $"probe-key-{Guid.NewGuid():N}";
+        var logFile = Path.Combine(Path.GetTempPath(), $"storefront-access-{Guid.NewGuid():N}.log");
+        var markers = new[] { $"probe={Guid.NewGuid():N}", $"probe={Guid.NewGuid():N}" };
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = StorefrontStack.PostgresConnectionString,
+            ["AzureWebJobsStorage"] = StorefrontStack.StorageConnectionString,
+            [AppSettings.FunctionKeyName] = key,
+            [AppSettings.MasterKeyName] = $"probe-master-{Guid.NewGuid():N}",
+            // Once a year: this short-lived host leaves the outbox sweep to the shared one.
+            ["Orders__SweepSchedule"] = "0 0 0 1 1 *",
+        };
+        foreach (var service in new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" })
+        {
+            settings[$"Services__{service}__BaseUrl"] = stack.Simulator.BaseAddress!.ToString();
+        }
+
+        try
+        {
+            int hostPort;
+            using (var logs = LoggerFactory.Create(logging => logging.AddProvider(new FileLoggerProvider(logFile))))
+            {
+                var host = await FunctionsHost.FunctionsHost.StartAsync(
+                    new FunctionsHostOptions
+                    {
+                        AppDirectory = StorefrontStack.AppDirectory,
+                        HttpPort = 0,
+                        UseLocalSettingsFile = false,
+                        Settings = settings,
+                        ShutdownGracePeriod = TimeSpan.FromSeconds(3),
+                    },
+                    logs);
+                await using (host)
+                {
+                    hostPort = host.BaseAddress.Port;
+                    using var client = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+                    var unknown = Guid.CreateVersion7();
+
+                    // The key in the code parameter, between other parameters, and in the header; both requests reach the app.
+                    using var byCode = await client.GetAsync($"api/orders/{unknown}?{markers[0]}&code={key}&x=1");
+                    Assert.Equal(HttpStatusCode.NotFound, byCode.StatusCode);
+
+                    using var byHeader = new HttpRequestMessage(HttpMethod.Get, $"api/orders/{unknown}?{markers[1]}");
+                    byHeader.Headers.Add("x-functions-key", key);
+                    using var headerAnswer = await client.SendAsync(byHeader);
+                    Assert.Equal(HttpStatusCode.NotFound, headerAnswer.StatusCode);
+                }
+            }
+
+            // The provider flushed and closed the file when the factory was disposed.
+            var lines = await File.ReadAllLinesAsync(logFile, Encoding.UTF8);
+            Assert.Contains(lines, l => l.Contains(markers[0], StringComparison.Ordinal));
+            return new Probe(key, hostPort, markers, lines);
+        }
+        finally
+        {
+            File.Delete(logFile);
+        }
+    }
+
+    private sealed record Probe(string Key, int HostPort, string[] Markers, string[] Lines);
+}

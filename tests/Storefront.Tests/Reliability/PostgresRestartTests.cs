@@ -1,0 +1,215 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Storefront.Tests.Orders;
+using Xunit.Abstractions;
+
+namespace Storefront.Tests.Reliability;
+
+/// <summary>
+/// PostgreSQL stops and starts again while the app serves: callers see 200 or a 503 problem with
+/// Retry-After (never a 500, never a hang), reads succeed again without restarting the app, and an order
+/// refused while the database was down left nothing behind.
+/// </summary>
+[Collection(StorefrontCollection.Name)]
+public sealed class PostgresRestartTests(StorefrontStack stack, ITestOutputHelper output) : IAsyncLifetime
+{
+    /// <summary>The most any single request may take, database down or not.</summary>
+    private static readonly TimeSpan RequestBound = TimeSpan.FromSeconds(5);
+
+    private const int Readers = 8;
+
+    public Task InitializeAsync() => stack.ResetSimulatorAsync();
+
+    public async Task DisposeAsync()
+    {
+        // Whatever happened above, the next test gets a running database.
+        await stack.PostgresAsync("start");
+        await stack.ResetSimulatorAsync();
+    }
+
+    [Fact]
+    public async Task Reads_across_a_postgres_restart_are_200_or_503_with_retry_after_and_recover_without_restarting_the_app()
+    {
+        var workerRestarts = stack.Host.WorkerRestarts;
+        var workerPid = stack.Host.WorkerProcessId;
+        using var client = new HttpClient { BaseAddress = stack.Host.BaseAddress, Timeout = RequestBound };
+        var outcomes = new ConcurrentQueue<Outcome>();
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
+
+        // Bounded in count and in time: each reader stops at its request cap or when told, whichever comes first.
+        var readers = Enumerable.Range(0, Readers).Select(reader => Task.Run(async () =>
+        {
+            for (var i = 0; i < 5_000 && !stop.IsCancellationRequested; i++)
+            {
+                var sku = $"SKU-{1 + ((reader * 1_000 + i) % 500):D5}";
+                outcomes.Enqueue(await ReadAsync(client, sku, clock));
+                // A caller's pace, not a spin: a fast 503 must not exhaust the loop before the restart.
+                await Task.Delay(5);
+            }
+        })).ToArray();
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var stoppedAt = clock.Elapsed;
+        await stack.PostgresAsync("stop");
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await stack.PostgresAsync("start");
+        var startedAt = clock.Elapsed;
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await stop.CancelAsync();
+        await Task.WhenAll(readers);
+
+        var all = outcomes.ToArray();
+        var summary = string.Join(", ", all.GroupBy(o => o.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}"));
+        output.WriteLine($"{all.Length} reads by {Readers} callers, Postgres down {(startedAt - stoppedAt).TotalSeconds:F1} s: {summary}; slowest {all.Max(o => o.Elapsed).TotalMilliseconds:F0} ms");
+
+        // What callers saw: a 200, or a 503 problem they may retry; nothing else, and nothing slower than the bound.
+        Assert.All(all, o => Assert.True(o.Status is 200 or 503, $"status {o.Status} at {o.At.TotalSeconds:F1} s ({o.Detail}); all: {summary}"));
+        Assert.All(all.Where(o => o.Status == 503), o =>
+        {
+            Assert.True(o.RetryAfter, $"503 without Retry-After at {o.At.TotalSeconds:F1} s");
+            Assert.True(o.Problem, $"503 that is not problem+json at {o.At.TotalSeconds:F1} s");
+        });
+        Assert.All(all, o => Assert.True(o.Elapsed < RequestBound, $"a request took {o.Elapsed.TotalMilliseconds:F0} ms"));
+
+        // The outage was seen (or the test proved nothing), and there was success on both sides of it.
+        Assert.Contains(all, o => o.Status == 503);
+        Assert.Contains(all, o => o.Status == 200 && o.At < stoppedAt);
+        var firstSuccessAfterRestart = all.Where(o => o.Status == 200 && o.At > startedAt).Select(o => o.At).DefaultIfEmpty(TimeSpan.MaxValue).Min();
+        Assert.True(firstSuccessAfterRestart - startedAt < TimeSpan.FromSeconds(4), $"no 200 within 4 s of the restart; all: {summary}");
+
+        // Recovered: a burst of reads after the restart all succeed, with the same worker process as before.
+        var recovered = await StorefrontStack.EventuallyAsync(
+            async () =>
+            {
+                var burst = await Task.WhenAll(Enumerable.Range(1, 16).Select(i => ReadAsync(client, $"SKU-{i:D5}", clock)));
+                return burst.All(o => o.Status == 200);
+            },
+            TimeSpan.FromSeconds(15));
+        Assert.True(recovered, "reads did not all succeed again within 15 s of the restart");
+        Assert.Equal(workerRestarts, stack.Host.WorkerRestarts);
+        Assert.Equal(workerPid, stack.Host.WorkerProcessId);
+    }
+
+    [Fact]
+    public async Task An_order_placed_while_postgres_is_down_is_a_503_with_retry_after_and_writes_nothing_and_its_retry_succeeds()
+    {
+        var key = Guid.NewGuid().ToString("N");
+        var body = OrderApi.Body();
+
+        await stack.PostgresAsync("stop");
+        HttpResponseMessage refused;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            refused = await stack.PlaceAsync(body, key);
+        }
+        finally
+        {
+            await stack.PostgresAsync("start");
+        }
+
+        using (refused)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.True(clock.Elapsed < RequestBound, $"the refusal took {clock.Elapsed.TotalMilliseconds:F0} ms");
+            Assert.NotNull(refused.Headers.RetryAfter);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        }
+
+        // Nothing written: no order, no line, no outbox message for that key.
+        await using (var command = stack.Database.CreateCommand(
+            "SELECT (SELECT count(*) FROM orders WHERE idempotency_key = $1) + (SELECT count(*) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.idempotency_key = $1) + (SELECT count(*) FROM outbox x JOIN orders o ON o.id = x.order_id WHERE o.idempotency_key = $1)"))
+        {
+            command.Parameters.AddWithValue(key);
+            Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+        }
+
+        // The caller retries with the same key, as the problem says: accepted once the database is back, and finished.
+        HttpResponseMessage? accepted = null;
+        var placed = await StorefrontStack.EventuallyAsync(
+            async () =>
+            {
+                accepted?.Dispose();
+                accepted = await stack.PlaceAsync(body, key);
+                return accepted.StatusCode == HttpStatusCode.Accepted;
+            },
+            TimeSpan.FromSeconds(20));
+        Assert.True(placed, $"the retry was not accepted: {(int?)accepted?.StatusCode}");
+        var id = await OrderApi.AcceptedIdAsync(accepted!);
+        accepted!.Dispose();
+        var order = await stack.WaitUntilFinishedAsync(id, TimeSpan.FromSeconds(60));
+        Assert.Equal("confirmed", order.GetProperty("status").GetString());
+    }
+
+    /// <summary>Every endpoint that needs the database answers a retryable 503 while it is down, never a 500.</summary>
+    [Theory]
+    [InlineData("GET", "api/orders/{id}")]
+    [InlineData("GET", "api/products?limit=5")]
+    [InlineData("POST", "api/products/lookup")]
+    [InlineData("POST", "api/reports")]
+    [InlineData("GET", "api/reports/{id}")]
+    [InlineData("GET", "api/reports/{id}/content")]
+    public async Task Endpoints_that_need_the_database_answer_503_with_retry_after_while_it_is_down(string method, string url)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), url.Replace("{id}", Guid.CreateVersion7().ToString(), StringComparison.Ordinal));
+        request.Headers.Add("x-functions-key", stack.Host.Settings.FunctionKey);
+        request.Content = url switch
+        {
+            "api/products/lookup" => JsonContent.Create(new { skus = new[] { "SKU-00001", "SKU-00002" } }),
+            "api/reports" => JsonContent.Create(new { kind = "sales-by-day", from = "2024-01-01", to = "2024-01-31" }),
+            _ => null,
+        };
+
+        await stack.PostgresAsync("stop");
+        HttpResponseMessage response;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            response = await stack.Client.SendAsync(request);
+        }
+        finally
+        {
+            await stack.PostgresAsync("start");
+        }
+
+        using (response)
+        {
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{method} {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            Assert.NotNull(response.Headers.RetryAfter);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.True(clock.Elapsed < RequestBound, $"the answer took {clock.Elapsed.TotalMilliseconds:F0} ms");
+        }
+    }
+
+    private static async Task<Outcome> ReadAsync(HttpClient client, string sku, Stopwatch clock)
+    {
+        var at = clock.Elapsed;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await client.GetAsync($"api/products/{sku}");
+            var detail = (int)response.StatusCode >= 500 ? await response.Content.ReadAsStringAsync() : string.Empty;
+            return new Outcome(
+                (int)response.StatusCode,
+                response.Headers.RetryAfter is not null,
+                response.Content.Headers.ContentType?.MediaType == "application/problem+json",
+                at,
+                Stopwatch.GetElapsedTime(started),
+                detail);
+        }
+        catch (TaskCanceledException)
+        {
+            // The client's timeout (RequestBound): a hang as far as the caller is concerned.
+            return new Outcome(0, false, false, at, Stopwatch.GetElapsedTime(started), "no answer within the bound");
+        }
+        catch (HttpRequestException exception)
+        {
+            return new Outcome(-1, false, false, at, Stopwatch.GetElapsedTime(started), exception.Message);
+        }
+    }
+
+    private sealed record Outcome(int Status, bool RetryAfter, bool Problem, TimeSpan At, TimeSpan Elapsed, string Detail);
+}
