@@ -661,3 +661,17 @@ sf_parse_service_args() {
   [[ -n "$command" ]] || { usage >&2; exit 2; }
   (($# == 0)) || sf_die "unexpected arguments after '$command': $*"
 }
+
+# Applies the schema migrations and seeds the demo catalogue (STOREFRONT_SEED_PRODUCTS products, or the tool's
+# default) in the database of the given connection string; the migrations tool must be built in Release.
+sf_migrate_and_seed() {
+  local connection="$1"
+  local tool="$SF_REPO_ROOT/functions/Storefront.Migrations/bin/Release/net10.0/Storefront.Migrations.dll"
+  [[ -f "$tool" ]] || sf_die "$tool not found: build in Release first"
+  sf_log "applying migrations"
+  dotnet "$tool" migrate --connection "$connection"
+  sf_log "seeding demo data"
+  local seed_args=(seed --connection "$connection")
+  if [[ -n "${STOREFRONT_SEED_PRODUCTS:-}" ]]; then seed_args+=(--products "$STOREFRONT_SEED_PRODUCTS"); fi
+  dotnet "$tool" "${seed_args[@]}"
+}

@@ -51,7 +51,6 @@ readonly SERVICES=(Inventory Reviews Fx Payments Shipping Notifications)
 
 readonly API_PROJECT_DIR="$SF_REPO_ROOT/functions/Storefront.Api"
 readonly APP_DIR="$API_PROJECT_DIR/bin/Release/net10.0"
-readonly MIGRATIONS_DLL="$SF_REPO_ROOT/functions/Storefront.Migrations/bin/Release/net10.0/Storefront.Migrations.dll"
 readonly SIM_PROJECT="$SF_REPO_ROOT/tests/ServiceSimulator/ServiceSimulator.csproj"
 readonly SIM_DLL="$SF_REPO_ROOT/tests/ServiceSimulator/bin/Release/net10.0/ServiceSimulator.dll"
 readonly HOST_CLI_DLL="$SF_REPO_ROOT/tests/FunctionsHost.Cli/bin/Release/net10.0/FunctionsHost.Cli.dll"
@@ -124,13 +123,7 @@ sf_log "building Functions.sln (Release)"
 dotnet build "$SF_REPO_ROOT/Functions.sln" -c Release --nologo
 cp "$API_PROJECT_DIR/local.settings.json" "$APP_DIR/local.settings.json"
 
-[[ -f "$MIGRATIONS_DLL" ]] || sf_die "$MIGRATIONS_DLL not found after the build"
-sf_log "applying migrations"
-dotnet "$MIGRATIONS_DLL" migrate --connection "$pg_cs"
-sf_log "seeding demo data"
-seed_args=(seed --connection "$pg_cs")
-if [[ -n "${STOREFRONT_SEED_PRODUCTS:-}" ]]; then seed_args+=(--products "$STOREFRONT_SEED_PRODUCTS"); fi
-dotnet "$MIGRATIONS_DLL" "${seed_args[@]}"
+sf_migrate_and_seed "$pg_cs"
 
 # --- Environment overrides for non-default ports / external servers -------------------------------------------
 if [[ "$pg_cs" != "$SAMPLE_PG_CS" ]]; then

@@ -31,7 +31,6 @@ if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
 fi
 
 readonly APP_DIR="$SF_REPO_ROOT/functions/Storefront.Api/bin/Release/net10.0"
-readonly MIGRATIONS_DLL="$SF_REPO_ROOT/functions/Storefront.Migrations/bin/Release/net10.0/Storefront.Migrations.dll"
 
 sf_pg_init test
 sf_az_init test
@@ -120,13 +119,7 @@ storage_cs="$(sf_az_connection_string)"
 sf_log "building Functions.sln (Release)"
 dotnet build "$SF_REPO_ROOT/Functions.sln" -c Release --nologo
 
-[[ -f "$MIGRATIONS_DLL" ]] || sf_die "$MIGRATIONS_DLL not found after the build"
-sf_log "applying migrations"
-dotnet "$MIGRATIONS_DLL" migrate --connection "$pg_cs"
-sf_log "seeding test data"
-seed_args=(seed --connection "$pg_cs")
-if [[ -n "${STOREFRONT_SEED_PRODUCTS:-}" ]]; then seed_args+=(--products "$STOREFRONT_SEED_PRODUCTS"); fi
-dotnet "$MIGRATIONS_DLL" "${seed_args[@]}"
+sf_migrate_and_seed "$pg_cs"
 
 # --- Tests -----------------------------------------------------------------------------------------------------
 export ConnectionStrings__Postgres="$pg_cs"

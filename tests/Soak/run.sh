@@ -80,9 +80,9 @@ az_cs="$(az connection-string)"
 # --- Build, migrate, seed ------------------------------------------------------------------------------------------
 log "building tests/Soak (Release; builds the app, the local host, the simulator and the migrations tool)"
 dotnet build "$SOAK_DIR/Soak.csproj" -c Release --nologo -v quiet >&2
-migrations="$REPO_ROOT/functions/Storefront.Migrations/bin/Release/net10.0/Storefront.Migrations.dll"
-dotnet "$migrations" migrate --connection "$pg_cs" >&2
-dotnet "$migrations" seed --connection "$pg_cs" >&2
+# shellcheck source=infra/local/lib.sh
+source "$LOCAL/lib.sh"
+sf_migrate_and_seed "$pg_cs" >&2
 
 # --- Run -----------------------------------------------------------------------------------------------------------
 mkdir -p "$output" "$STOREFRONT_STATE_DIR/dev/logs"
