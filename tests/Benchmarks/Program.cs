@@ -39,7 +39,7 @@ var settings = new Dictionary<string, string>
     ["AzureWebJobsStorage"] = storage,
     ["FUNCTIONS_HOST_MASTER_KEY"] = MasterKey,
     ["FUNCTIONS_HOST_FUNCTION_KEY"] = FunctionKey,
-    ["Orders__SweepSchedule"] = "*/30 * * * * *",
+    ["Recovery__SweepSchedule"] = "*/30 * * * * *",
 };
 foreach (var service in new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" })
 {

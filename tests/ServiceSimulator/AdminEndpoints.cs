@@ -5,6 +5,7 @@ internal sealed class AdminEndpoints(
     ServiceSettingsStore settings,
     RingLog<CallLogEntry> calls,
     IdempotencyStore<PaymentRequest, PaymentResponse> payments,
+    PaymentLedger ledger,
     IdempotencyStore<ShipmentRequest, ShipmentResponse> shipments,
     RingLog<RecordedMessage> messages)
 {
@@ -53,12 +54,13 @@ internal sealed class AdminEndpoints(
         });
     }
 
-    /// <summary>Start-up settings for every service; empties the call log, both idempotency stores and the message log.</summary>
+    /// <summary>Start-up settings for every service; empties the call log, both idempotency stores, the payment ledger and the message log.</summary>
     public void Reset()
     {
         settings.Reset();
         calls.Clear();
         payments.Clear();
+        ledger.Clear();
         shipments.Clear();
         messages.Clear();
     }
@@ -103,8 +105,12 @@ internal sealed class AdminEndpoints(
             .Select(pair => project(pair.Key, pair.Value))
             .ToList();
 
-    private static PaymentRecord PaymentRecord(string key, IdempotencyEntry<PaymentRequest, PaymentResponse> entry) =>
-        new(key, entry.Charges, entry.Requests, entry.FirstSeenAt, entry.Request, entry.Response);
+    private PaymentRecord PaymentRecord(string key, IdempotencyEntry<PaymentRequest, PaymentResponse> entry)
+    {
+        var account = ledger.Find(entry.Response.PaymentId);
+        return new(key, entry.Charges, entry.Requests, entry.FirstSeenAt, entry.Request, entry.Response,
+            account?.Status ?? entry.Response.Status, account?.Captures ?? 0, account?.Voids ?? 0);
+    }
 
     private static ShipmentRecord ShipmentRecord(string key, IdempotencyEntry<ShipmentRequest, ShipmentResponse> entry) =>
         new(key, entry.Charges, entry.Requests, entry.FirstSeenAt, entry.Request, entry.Response);

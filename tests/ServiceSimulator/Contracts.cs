@@ -50,6 +50,9 @@ public sealed record PaymentResponse(
     string Status,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null);
 
+/// <summary>Payments: <c>200</c> body of <c>POST /payments/{paymentId}/capture</c> and <c>/void</c>; <see cref="Status"/> is <c>captured</c> or <c>voided</c>.</summary>
+public sealed record PaymentStateResponse(string PaymentId, string Status);
+
 /// <summary>Shipping: body of <c>POST /shipments</c>; <see cref="Items"/> is any non-empty JSON array.</summary>
 public sealed record ShipmentRequest(string? OrderId, string? Country, string? Postcode, JsonElement? Items);
 
@@ -146,13 +149,19 @@ public sealed record CallLogEntry(
 /// <summary><c>GET /admin/payments/{idempotencyKey}</c>: the stored first request and response of a key.</summary>
 /// <param name="Charges">How many times the key was processed (authorized or declined): 1 for every stored key.</param>
 /// <param name="Requests">How many calls carried the key and reached the store (first call plus replays).</param>
+/// <param name="State">The payment now: <c>authorized</c>, <c>captured</c>, <c>voided</c> or <c>declined</c>.</param>
+/// <param name="Captures">How many times it was captured (0 or 1).</param>
+/// <param name="Voids">How many times it was voided (0 or 1).</param>
 public sealed record PaymentRecord(
     string IdempotencyKey,
     int Charges,
     int Requests,
     DateTimeOffset FirstSeenAt,
     PaymentRequest Request,
-    PaymentResponse Response);
+    PaymentResponse Response,
+    string State,
+    int Captures,
+    int Voids);
 
 /// <summary><c>GET /admin/shipments/{idempotencyKey}</c>: as <see cref="PaymentRecord"/>.</summary>
 public sealed record ShipmentRecord(
@@ -182,6 +191,7 @@ public sealed record RecordedMessage(
 [JsonSerializable(typeof(FxRates))]
 [JsonSerializable(typeof(PaymentRequest))]
 [JsonSerializable(typeof(PaymentResponse))]
+[JsonSerializable(typeof(PaymentStateResponse))]
 [JsonSerializable(typeof(ShipmentRequest))]
 [JsonSerializable(typeof(ShipmentResponse))]
 [JsonSerializable(typeof(MessageRequest))]

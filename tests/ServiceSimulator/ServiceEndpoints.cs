@@ -9,6 +9,7 @@ internal sealed class ServiceEndpoints(
     SimulatorOptions options,
     SimulatorClock clock,
     IdempotencyStore<PaymentRequest, PaymentResponse> payments,
+    PaymentLedger ledger,
     IdempotencyStore<ShipmentRequest, ShipmentResponse> shipments,
     RingLog<RecordedMessage> messages)
 {
@@ -29,6 +30,8 @@ internal sealed class ServiceEndpoints(
         app.MapGet("/reviews/{sku}/summary", context => simulation.RunAsync(context, ReviewsIndex, Reviews));
         app.MapGet("/rates", context => simulation.RunAsync(context, FxIndex, Rates));
         app.MapPost("/payments", context => simulation.RunAsync(context, PaymentsIndex, PayAsync));
+        app.MapPost("/payments/{paymentId}/capture", context => simulation.RunAsync(context, PaymentsIndex, c => PaymentAction(c, "capture")));
+        app.MapPost("/payments/{paymentId}/void", context => simulation.RunAsync(context, PaymentsIndex, c => PaymentAction(c, "void")));
         app.MapPost("/shipments", context => simulation.RunAsync(context, ShippingIndex, ShipAsync));
         app.MapPost("/messages", context => simulation.RunAsync(context, NotificationsIndex, NotifyAsync));
     }
@@ -85,7 +88,38 @@ internal sealed class ServiceEndpoints(
 
             return errors;
         },
-        Rules.Payment);
+        Rules.Payment,
+        (_, payment) => ledger.Open(payment.PaymentId, payment.Status));
+
+    /// <summary>Capture or void of an authorized payment, once per idempotency key; see <see cref="PaymentLedger"/>.</summary>
+    private ValueTask<IResult> PaymentAction(HttpContext context, string action)
+    {
+        var paymentId = (string)context.Request.RouteValues["paymentId"]!;
+        var key = context.Request.Headers[Simulation.IdempotencyKeyHeader].ToString();
+        if (string.IsNullOrWhiteSpace(key) || key.Length > MaxIdempotencyKeyLength)
+        {
+            return new(Problems.BadRequest(
+                $"The '{Simulation.IdempotencyKeyHeader}' header is required.",
+                $"Send one non-blank key of at most {MaxIdempotencyKeyLength} characters."));
+        }
+
+        var outcome = ledger.Apply(paymentId, action, key);
+        if (outcome.Replayed)
+        {
+            context.Response.Headers["Idempotent-Replayed"] = "true";
+        }
+
+        return new(outcome.Result switch
+        {
+            PaymentActionResult.Done => TypedResults.Json(new PaymentStateResponse(paymentId, outcome.Status!), Json.PaymentStateResponse),
+            PaymentActionResult.Unknown => Problems.NotFound($"No payment '{paymentId}'."),
+            PaymentActionResult.Full => Problems.StoreFull(SimulatedServices.Payments),
+            _ => TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: $"A {outcome.Status} payment cannot be {(action == "capture" ? "captured" : "voided")}.",
+                extensions: new Dictionary<string, object?> { ["status"] = outcome.Status }),
+        });
+    }
 
     private ValueTask<IResult> ShipAsync(HttpContext context) => IdempotentAsync(
         context,
@@ -149,7 +183,8 @@ internal sealed class ServiceEndpoints(
         JsonTypeInfo<TRequest> requestInfo,
         JsonTypeInfo<TResponse> responseInfo,
         Func<TRequest, Dictionary<string, string[]>> validate,
-        Func<string, TRequest, TResponse> respond)
+        Func<string, TRequest, TResponse> respond,
+        Action<string, TResponse>? onStored = null)
         where TRequest : class
     {
         var key = context.Request.Headers[Simulation.IdempotencyKeyHeader].ToString();
@@ -180,10 +215,16 @@ internal sealed class ServiceEndpoints(
         var candidate = new IdempotencyEntry<TRequest, TResponse>(request, respond(key, request), clock.UtcNow);
         return store.TryAdd(key, candidate, out var stored) switch
         {
-            StoreOutcome.Added => TypedResults.Json(stored!.Response, responseInfo, statusCode: StatusCodes.Status201Created),
+            StoreOutcome.Added => Stored(key, stored!.Response, responseInfo, onStored),
             StoreOutcome.Existing => Replayed(context, stored!.Response, responseInfo),
             _ => Problems.StoreFull(service),
         };
+    }
+
+    private static IResult Stored<TResponse>(string key, TResponse response, JsonTypeInfo<TResponse> responseInfo, Action<string, TResponse>? onStored)
+    {
+        onStored?.Invoke(key, response);
+        return TypedResults.Json(response, responseInfo, statusCode: StatusCodes.Status201Created);
     }
 
     private static IResult Replayed<TResponse>(HttpContext context, TResponse response, JsonTypeInfo<TResponse> responseInfo)

@@ -63,7 +63,7 @@ public static partial class SoakRun
         {
             ["ConnectionStrings__Postgres"] = postgres,
             ["AzureWebJobsStorage"] = storage,
-            ["Orders__SweepSchedule"] = "*/10 * * * * *",
+            ["Recovery__SweepSchedule"] = "*/10 * * * * *",
         };
         foreach (var service in new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" })
         {

@@ -22,6 +22,9 @@ public sealed class StorefrontStack : IAsyncLifetime
     /// <summary>Breaker settings short enough for a test to open a circuit and see it close again.</summary>
     public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(3);
 
+    /// <summary>How long queued work retries transient failures here; the outage tests stay well inside it.</summary>
+    public static readonly TimeSpan RetryBudget = TimeSpan.FromSeconds(60);
+
     private ILoggerFactory? _logs;
     private WebApplication _simulatorApp = null!;
 
@@ -61,10 +64,14 @@ public sealed class StorefrontStack : IAsyncLifetime
         {
             ["ConnectionStrings__Postgres"] = PostgresConnectionString,
             ["AzureWebJobsStorage"] = StorageConnectionString,
-            // A quick sweep, a short grace and lease: outbox recovery and stuck orders show within a test's patience.
-            ["Orders__SweepSchedule"] = "*/2 * * * * *",
-            ["Orders__OutboxGracePeriod"] = "00:00:01",
-            ["Orders__ProcessingLease"] = "00:00:15",
+            // A quick sweep, short leases and backoffs, and a retry budget shorter than production's 15 minutes:
+            // recovery from outages and crashes, and giving up once the budget is spent, show within a test's patience.
+            ["Recovery__SweepSchedule"] = "*/2 * * * * *",
+            ["Recovery__OutboxGracePeriod"] = "00:00:01",
+            ["Recovery__Lease"] = "00:00:06",
+            ["Recovery__StrandedAfter"] = "00:00:05",
+            ["Recovery__MaxBackoff"] = "00:00:02",
+            ["Recovery__RetryBudget"] = RetryBudget.ToString(),
         };
         foreach (var service in new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" })
         {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Storefront.Api.Catalog;
 using Storefront.Api.ExternalServices;
 using Storefront.Api.Health;
+using Storefront.Api.Infrastructure.Recovery;
 using Storefront.Api.Orders;
 using Storefront.Api.Reports;
 
@@ -26,7 +27,7 @@ public static class ApplicationServiceExtensions
         builder.AddTelemetry();
         builder.AddPostgres();
         builder.AddStorage();
-        builder.Services.AddSingleton<OutboxDispatcher>();
+        builder.AddRecovery();
 
         builder.AddExternalServices();
 

@@ -1,3 +1,4 @@
+using System.Net;
 using Npgsql;
 
 namespace Storefront.Api.Infrastructure;
@@ -13,10 +14,27 @@ public static class Dependencies
         && exception is HttpRequestException or Polly.ExecutionRejectedException or OperationCanceledException or TimeoutException or System.Text.Json.JsonException;
 
     /// <summary>
-    /// Whether an exception means Postgres could not answer (down, timed out, pool exhausted), as opposed
-    /// to the caller having gone away: the former is a 503 for the caller, the latter needs no answer.
+    /// Whether an exception means Postgres could not answer (down, restarting, timed out, pool exhausted), as
+    /// opposed to the caller having gone away or the statement itself being refused: only the former is an
+    /// outage worth a 503 and a retry. A statement Postgres refuses (bad input, a constraint) is not.
     /// </summary>
     public static bool IsDatabaseFailure(Exception exception, CancellationToken request) =>
         !request.IsCancellationRequested
-        && exception is NpgsqlException or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException;
+        && exception is NpgsqlException { IsTransient: true } or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException;
+
+    /// <summary>
+    /// Whether queued work failed for a reason that retrying cannot fix: a service refused the request itself
+    /// (a 4xx other than 408 Request Timeout and 429 Too Many Requests).
+    /// </summary>
+    public static bool IsPermanentRefusal(Exception exception) =>
+        exception is HttpRequestException { StatusCode: { } status }
+        && (int)status is >= 400 and < 500
+        && status is not HttpStatusCode.RequestTimeout and not HttpStatusCode.TooManyRequests;
+
+    /// <summary>
+    /// Whether queued work should be retried after this failure: anything but a permanent refusal and the host
+    /// cancelling the invocation (shutdown, time limit; the lease then runs out and the work comes back).
+    /// </summary>
+    public static bool IsTransientFailure(Exception exception, CancellationToken invocation) =>
+        !IsPermanentRefusal(exception) && !(exception is OperationCanceledException && invocation.IsCancellationRequested);
 }

@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
-using Azure;
-using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
+using Storefront.Api.Infrastructure.Recovery;
 
 namespace Storefront.Api.Infrastructure;
 
@@ -26,15 +24,13 @@ public static class Outbox
 /// Sends outbox messages to their queues and marks them dispatched. A message whose send fails stays
 /// pending and is sent by the next sweep, so a storage outage delays work but never loses it.
 /// </summary>
-public sealed class OutboxDispatcher(NpgsqlDataSource dataSource, QueueServiceClient queues, IConfiguration configuration, ILogger<OutboxDispatcher> logger)
+public sealed class OutboxDispatcher(NpgsqlDataSource dataSource, QueueSender queues, IConfiguration configuration, ILogger<OutboxDispatcher> logger)
 {
     /// <summary>How long the request path waits for storage to take a message before leaving it to the sweep.</summary>
     private readonly TimeSpan _dispatchTimeout = configuration.GetValue("Outbox:DispatchTimeout", TimeSpan.FromSeconds(2));
 
     private const int BatchSize = 100;
     private const int MaxBatchesPerSweep = 20;
-
-    private readonly ConcurrentDictionary<string, Task> _createdQueues = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Sends one message right after its transaction committed, waiting for storage at most the dispatch
@@ -46,12 +42,13 @@ public sealed class OutboxDispatcher(NpgsqlDataSource dataSource, QueueServiceCl
         budget.CancelAfter(_dispatchTimeout);
         try
         {
-            await SendAsync(queueName, payload, budget.Token);
+            await queues.SendAsync(queueName, payload, TimeSpan.Zero, budget.Token);
             await MarkDispatchedAsync([outboxId], budget.Token);
             return true;
         }
-        catch (Exception exception) when (exception is RequestFailedException or HttpRequestException or IOException or OperationCanceledException or AggregateException)
+        catch (Exception exception)
         {
+            // The message was committed with its state: whatever happens here, the sweep sends it, and the caller's answer stands.
             logger.LogWarning("Outbox message {OutboxId} stays pending for the sweep: {Error}", outboxId, exception.Message);
             return false;
         }
@@ -68,7 +65,7 @@ public sealed class OutboxDispatcher(NpgsqlDataSource dataSource, QueueServiceCl
             var dispatched = new List<long>(pending.Count);
             foreach (var (id, queueName, payload) in pending)
             {
-                await SendAsync(queueName, payload, cancellationToken);
+                await queues.SendAsync(queueName, payload, TimeSpan.Zero, cancellationToken);
                 dispatched.Add(id);
             }
 
@@ -81,29 +78,6 @@ public sealed class OutboxDispatcher(NpgsqlDataSource dataSource, QueueServiceCl
         }
 
         return sent;
-    }
-
-    private async Task SendAsync(string queueName, string payload, CancellationToken cancellationToken)
-    {
-        var queue = queues.GetQueueClient(queueName);
-        await EnsureQueueAsync(queue, cancellationToken);
-        await queue.SendMessageAsync(payload, cancellationToken);
-    }
-
-    // Queues are created by the infrastructure in Azure; locally the first send creates them. A failed
-    // attempt is forgotten so that the next send tries again.
-    private async Task EnsureQueueAsync(QueueClient queue, CancellationToken cancellationToken)
-    {
-        var creation = _createdQueues.GetOrAdd(queue.Name, _ => queue.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None));
-        try
-        {
-            await creation.WaitAsync(cancellationToken);
-        }
-        catch
-        {
-            _createdQueues.TryRemove(new KeyValuePair<string, Task>(queue.Name, creation));
-            throw;
-        }
     }
 
     private async Task<List<(long Id, string QueueName, string Payload)>> ReadPendingAsync(TimeSpan gracePeriod, CancellationToken cancellationToken)

@@ -19,17 +19,18 @@ public sealed record OrderView(
     PaymentView? Payment,
     ShipmentView? Shipment,
     string? FailureReason,
+    int Attempts,
+    string? WaitingReason,
+    DateTimeOffset? NextAttemptAt,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt);
 
 public sealed record OrderLineView(string Sku, int Quantity, decimal UnitPrice);
 
+/// <summary>The order's payment: <c>authorized</c>, then <c>captured</c> on confirmation or <c>voided</c> on failure; or <c>declined</c>.</summary>
 public sealed record PaymentView(string Id, string Status);
 
 public sealed record ShipmentView(string Id, string Carrier, int EtaDays);
-
-/// <summary>What the queue carries: only the id; the order itself is read from the database.</summary>
-public sealed record OrderMessage(Guid OrderId);
 
 /// <summary>A validated order, with normalized fields (upper-case codes, trimmed text).</summary>
 public sealed record ValidOrder(string CustomerId, string Email, string Currency, IReadOnlyList<ValidLine> Lines, string Country, string Postcode);

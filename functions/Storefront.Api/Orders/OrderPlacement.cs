@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Storefront.Api.Catalog;
 using Storefront.Api.ExternalServices;
 using Storefront.Api.Infrastructure;
+using Storefront.Api.Infrastructure.Recovery;
 
 namespace Storefront.Api.Orders;
 
@@ -95,7 +96,7 @@ public sealed class OrderPlacement(
             return Replay(winner, requestHash);
         }
 
-        await outbox.TryDispatchAsync(accepted.OutboxId, OrderStore.QueueName, JsonSerializer.Serialize(new OrderMessage(accepted.Acceptance.Id), JsonSerializerOptions.Web), cancellationToken);
+        await outbox.TryDispatchAsync(accepted.OutboxId, OrderStore.QueueName, new WorkMessage(accepted.Acceptance.Id).ToJson(), cancellationToken);
         return new PlacementResult.Accepted(accepted.Acceptance.Answer);
     }
 

@@ -1,95 +1,93 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Storefront.Api.ExternalServices;
 using Storefront.Api.Infrastructure;
+using Storefront.Api.Infrastructure.Recovery;
 
 namespace Storefront.Api.Orders;
 
 /// <summary>
-/// The background half of an order: payment, then shipment, then a notification. Every step is safe to
-/// repeat (the services deduplicate by the order id as idempotency key), so a redelivered message never
-/// charges or ships twice; a finished order is left alone. Transient failures throw, and the queue retries.
+/// The background half of an order: authorize the payment, book the shipment, capture the payment, confirm, notify.
+/// Every step is safe to repeat (the services deduplicate by idempotency keys derived from the order id, and the
+/// order's own writes are guarded by its lease), so a retry or redelivered message never charges or ships twice and
+/// resumes where the last attempt stopped. An order that fails after its payment was authorized has it voided.
 /// </summary>
 public sealed class OrderProcessor(
     OrderStore orders,
     PaymentsClient payments,
     ShippingClient shipping,
     NotificationsClient notifications,
-    OutboxDispatcher outbox,
-    IOptions<OrdersOptions> options,
-    ILogger<OrderProcessor> logger)
+    IOptions<RecoveryOptions> recovery,
+    ILogger<OrderProcessor> logger) : IQueuedWork<OrderWork>
 {
-    public async Task ProcessAsync(string message, CancellationToken cancellationToken)
+    public string QueueName => OrderStore.QueueName;
+
+    public Task<Claim<OrderWork>> ClaimAsync(Guid id, Guid leaseToken, CancellationToken cancellationToken) =>
+        orders.ClaimAsync(id, leaseToken, recovery.Value.Lease, cancellationToken);
+
+    public Task<bool> RenewLeaseAsync(Guid id, Guid leaseToken, CancellationToken cancellationToken) =>
+        orders.RenewLeaseAsync(id, leaseToken, recovery.Value.Lease, cancellationToken);
+
+    public DateTimeOffset? FirstFailureAt(OrderWork item) => item.FirstFailureAt;
+
+    public Task RecordRetryAsync(Guid id, Guid leaseToken, string reason, TimeSpan delay, CancellationToken cancellationToken) =>
+        orders.RecordRetryAsync(id, leaseToken, reason, delay, cancellationToken);
+
+    public async Task RunAsync(OrderWork order, Guid leaseToken, WorkProgress progress, CancellationToken cancellationToken)
     {
-        var orderId = Parse(message) ?? throw new InvalidOperationException("The message is not an order message.");
-        var order = await orders.ClaimAsync(orderId, options.Value.ProcessingLease, cancellationToken);
-        if (order is null)
+        if (order.FailureReason is { } decided)
         {
-            logger.LogInformation("Order {OrderId} is finished, unknown or being processed elsewhere; nothing to do", orderId);
+            // An earlier attempt decided to fail the order but could not finish undoing it.
+            await FailAsync(order, leaseToken, decided, cancellationToken);
             return;
         }
 
-        try
+        var paymentId = order.PaymentId;
+        if (order.PaymentStatus is null)
         {
+            progress.Step = "authorizing the payment";
             var payment = await payments.AuthorizeAsync(order.Id, order.CustomerId, order.Total, order.Currency, cancellationToken);
             if (!payment.Authorized)
             {
-                await orders.RejectAsync(order.Id, payment.PaymentId, payment.Reason ?? "payment declined", cancellationToken);
+                await orders.RejectAsync(order.Id, leaseToken, payment.PaymentId, payment.Reason ?? "payment declined", cancellationToken);
                 logger.LogInformation("Order {OrderId} rejected: {Reason}", order.Id, payment.Reason);
                 return;
             }
 
-            await orders.RecordPaymentAsync(order.Id, payment.PaymentId, payment.Status, cancellationToken);
-            var items = order.Lines.Select(l => new ShipmentItem(l.Sku, l.Quantity)).ToArray();
-            var shipment = await shipping.BookAsync(order.Id, order.Country, order.Postcode, items, cancellationToken);
-            if (await orders.ConfirmAsync(order.Id, shipment.ShipmentId, shipment.Carrier, shipment.EtaDays, cancellationToken))
+            await orders.RecordAuthorizationAsync(order.Id, leaseToken, payment.PaymentId, cancellationToken);
+            paymentId = payment.PaymentId;
+        }
+
+        progress.Step = "booking the shipment";
+        var items = order.Lines.Select(l => new ShipmentItem(l.Sku, l.Quantity)).ToArray();
+        var shipment = await shipping.BookAsync(order.Id, order.Country, order.Postcode, items, cancellationToken);
+
+        progress.Step = "capturing the payment";
+        await payments.CaptureAsync(paymentId!, order.Id, cancellationToken);
+
+        progress.Step = "confirming the order";
+        await orders.ConfirmAsync(order.Id, leaseToken, shipment, cancellationToken);
+        await NotifyAsync(order, shipment, cancellationToken);
+    }
+
+    public async Task FailAsync(OrderWork order, Guid leaseToken, string reason, CancellationToken cancellationToken)
+    {
+        var (paymentId, paymentStatus) = await orders.DecideFailureAsync(order.Id, leaseToken, reason, cancellationToken);
+        if (paymentStatus == "authorized")
+        {
+            try
             {
-                await NotifyAsync(order, shipment, cancellationToken);
+                await payments.VoidAsync(paymentId!, order.Id, cancellationToken);
+                paymentStatus = "voided";
+            }
+            catch (Exception exception) when (Dependencies.IsPermanentRefusal(exception))
+            {
+                // The processor will not void it (already captured, or gone): an operator must look at it.
+                logger.LogError("Order {OrderId} fails, but its payment {PaymentId} could not be voided: {Error}", order.Id, paymentId, exception.Message);
             }
         }
-        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            await orders.ReleaseAfterFailureAsync(order.Id, exception.Message, CancellationToken.None);
-            throw;
-        }
-    }
 
-    /// <summary>The queue gave up on a message: its order fails, and keeps the message.</summary>
-    public async Task FailAsync(string message, CancellationToken cancellationToken)
-    {
-        if (Parse(message) is { } orderId)
-        {
-            await orders.FailAsync(orderId, message, cancellationToken);
-            logger.LogWarning("Order {OrderId} failed: its message reached the poison queue", orderId);
-        }
-        else
-        {
-            logger.LogError("A poison message is not an order message and is dropped: {Message}", message.Length > 500 ? message[..500] : message);
-        }
-    }
-
-    /// <summary>Timer work: sends outbox messages the request path could not, and re-queues orders whose processing died.</summary>
-    public async Task SweepAsync(CancellationToken cancellationToken)
-    {
-        var requeued = await orders.RequeueStuckAsync(options.Value.ProcessingLease, limit: 500, cancellationToken);
-        var dispatched = await outbox.DispatchPendingAsync(options.Value.OutboxGracePeriod, cancellationToken);
-        if (requeued > 0 || dispatched > 0)
-        {
-            logger.LogInformation("Order sweep: {Requeued} stuck orders re-queued, {Dispatched} outbox messages sent", requeued, dispatched);
-        }
-    }
-
-    private static Guid? Parse(string message)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<OrderMessage>(message, JsonSerializerOptions.Web)?.OrderId is { } id && id != Guid.Empty ? id : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
+        await orders.FailAsync(order.Id, leaseToken, paymentStatus, cancellationToken);
     }
 
     private async Task NotifyAsync(OrderWork order, ShipmentResult shipment, CancellationToken cancellationToken)

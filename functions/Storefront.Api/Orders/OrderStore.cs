@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Npgsql;
+using Storefront.Api.ExternalServices;
 using Storefront.Api.Infrastructure;
+using Storefront.Api.Infrastructure.Recovery;
 
 namespace Storefront.Api.Orders;
 
@@ -11,8 +13,20 @@ public sealed record StoredAcceptance(Guid Id, byte[] RequestHash, decimal Total
 
 public sealed record NewOrder(Guid Id, string IdempotencyKey, byte[] RequestHash, ValidOrder Order, IReadOnlyList<decimal> UnitPrices, decimal Total);
 
-/// <summary>What the queue function needs to process an order.</summary>
-public sealed record OrderWork(Guid Id, string Status, string CustomerId, string Email, string Currency, decimal Total, string Country, string Postcode, IReadOnlyList<OrderLineView> Lines);
+/// <summary>What the queue function needs to process an order, and how far earlier attempts got.</summary>
+public sealed record OrderWork(
+    Guid Id,
+    string CustomerId,
+    string Email,
+    string Currency,
+    decimal Total,
+    string Country,
+    string Postcode,
+    IReadOnlyList<OrderLineView> Lines,
+    string? PaymentId,
+    string? PaymentStatus,
+    string? FailureReason,
+    DateTimeOffset? FirstFailureAt);
 
 /// <summary>Orders in Postgres: acceptance (order, lines and outbox message in one transaction) and processing state.</summary>
 public sealed class OrderStore(NpgsqlDataSource dataSource)
@@ -74,7 +88,7 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
         insertLines.Parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. order.UnitPrices] });
         await insertLines.ExecuteNonQueryAsync(cancellationToken);
 
-        var outboxId = await Outbox.AddAsync(connection, transaction, order.Id, QueueName, JsonSerializer.Serialize(new OrderMessage(order.Id), JsonSerializerOptions.Web), cancellationToken);
+        var outboxId = await Outbox.AddAsync(connection, transaction, order.Id, QueueName, new WorkMessage(order.Id).ToJson(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         var acceptance = new StoredAcceptance(order.Id, order.RequestHash, order.Total, o.Currency, new DateTimeOffset(createdAt, TimeSpan.Zero));
         return (acceptance, outboxId);
@@ -86,7 +100,9 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
             """
             SELECT id, status, customer_id, currency, total, payment_id, payment_status, shipment_id, shipment_carrier, shipment_eta_days,
-                   failure_reason, created_at, updated_at
+                   failure_reason, created_at, updated_at, attempts,
+                   CASE WHEN status IN ('accepted', 'processing') THEN last_error END,
+                   CASE WHEN status IN ('accepted', 'processing') AND last_error IS NOT NULL THEN next_attempt_at END
             FROM orders WHERE id = $1
             """) { Parameters = { new NpgsqlParameter<Guid> { TypedValue = id } } });
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT sku, quantity, unit_price FROM order_lines WHERE order_id = $1 ORDER BY line_no")
@@ -102,7 +118,9 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
         var payment = reader.IsDBNull(5) ? null : new PaymentView(reader.GetString(5), reader.GetString(6));
         var shipment = reader.IsDBNull(7) ? null : new ShipmentView(reader.GetString(7), reader.GetString(8), reader.GetInt32(9));
         var head = (Id: reader.GetGuid(0), Status: reader.GetString(1), Customer: reader.GetString(2), Currency: reader.GetString(3), Total: reader.GetDecimal(4),
-            Failure: reader.IsDBNull(10) ? null : reader.GetString(10), Created: reader.GetFieldValue<DateTimeOffset>(11), Updated: reader.GetFieldValue<DateTimeOffset>(12));
+            Failure: reader.IsDBNull(10) ? null : reader.GetString(10), Created: reader.GetFieldValue<DateTimeOffset>(11), Updated: reader.GetFieldValue<DateTimeOffset>(12),
+            Attempts: reader.GetInt32(13), Waiting: reader.IsDBNull(14) ? null : reader.GetString(14),
+            NextAttempt: reader.IsDBNull(15) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(15));
         await reader.NextResultAsync(cancellationToken);
         var lines = new List<OrderLineView>();
         while (await reader.ReadAsync(cancellationToken))
@@ -110,39 +128,48 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
             lines.Add(new OrderLineView(reader.GetString(0), reader.GetInt32(1), reader.GetDecimal(2)));
         }
 
-        return new OrderView(head.Id, head.Status, head.Customer, head.Currency, head.Total, lines, payment, shipment, head.Failure, head.Created, head.Updated);
+        return new OrderView(head.Id, head.Status, head.Customer, head.Currency, head.Total, lines, payment, shipment, head.Failure, head.Attempts, head.Waiting, head.NextAttempt, head.Created, head.Updated);
     }
 
     /// <summary>
-    /// Takes the processing lease of an order: only one invocation works on an order at a time, and a
-    /// lease left by a crashed invocation can be taken over once it has run out.
+    /// Takes the lease on an order that is not finished and not leased by a live invocation. One statement reads the
+    /// outcome, so two invocations can never both take it.
     /// </summary>
-    /// <returns>The order to work on, or null when it is finished, unknown, or leased by another invocation.</returns>
-    public async Task<OrderWork?> ClaimAsync(Guid id, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<Claim<OrderWork>> ClaimAsync(Guid id, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
             """
-            UPDATE orders SET status = 'processing', processing_started_at = now(), attempts = attempts + 1, updated_at = now()
-            WHERE id = $1
-              AND (status = 'accepted' OR (status = 'processing' AND (processing_started_at IS NULL OR processing_started_at < now() - $2)))
-            RETURNING id, status, customer_id, email, currency, total, ship_to_country, ship_to_postcode
+            UPDATE orders SET status = 'processing', lease_token = $2, lease_expires_at = now() + $3, attempts = attempts + 1, updated_at = now()
+            WHERE id = $1 AND status IN ('accepted', 'processing') AND (lease_expires_at IS NULL OR lease_expires_at < now())
+            RETURNING id, customer_id, email, currency, total, ship_to_country, ship_to_postcode, payment_id, payment_status, failure_reason, first_failure_at
             """)
         {
-            Parameters = { new NpgsqlParameter<Guid> { TypedValue = id }, new NpgsqlParameter<TimeSpan> { TypedValue = lease } },
+            Parameters = { new NpgsqlParameter<Guid> { TypedValue = id }, new NpgsqlParameter<Guid> { TypedValue = leaseToken }, new NpgsqlParameter<TimeSpan> { TypedValue = lease } },
         });
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT sku, quantity, unit_price FROM order_lines WHERE order_id = $1 ORDER BY line_no")
         {
             Parameters = { new NpgsqlParameter<Guid> { TypedValue = id } },
         });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            "SELECT status IN ('accepted', 'processing'), greatest(lease_expires_at - now(), interval '0') FROM orders WHERE id = $1 AND lease_token IS DISTINCT FROM $2")
+        {
+            Parameters = { new NpgsqlParameter<Guid> { TypedValue = id }, new NpgsqlParameter<Guid> { TypedValue = leaseToken } },
+        });
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
-            return null;
+            await reader.NextResultAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) && reader.GetBoolean(0)
+                ? new Claim<OrderWork>.Busy(reader.IsDBNull(1) ? TimeSpan.Zero : reader.GetFieldValue<TimeSpan>(1))
+                : new Claim<OrderWork>.Done();
         }
 
-        var head = (Id: reader.GetGuid(0), Status: reader.GetString(1), Customer: reader.GetString(2), Email: reader.GetString(3), Currency: reader.GetString(4),
-            Total: reader.GetDecimal(5), Country: reader.GetString(6), Postcode: reader.GetString(7));
+        var head = (Id: reader.GetGuid(0), Customer: reader.GetString(1), Email: reader.GetString(2), Currency: reader.GetString(3), Total: reader.GetDecimal(4),
+            Country: reader.GetString(5), Postcode: reader.GetString(6), PaymentId: reader.IsDBNull(7) ? null : reader.GetString(7),
+            PaymentStatus: reader.IsDBNull(8) ? null : reader.GetString(8), FailureReason: reader.IsDBNull(9) ? null : reader.GetString(9),
+            FirstFailureAt: reader.IsDBNull(10) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(10));
         await reader.NextResultAsync(cancellationToken);
         var lines = new List<OrderLineView>();
         while (await reader.ReadAsync(cancellationToken))
@@ -150,67 +177,101 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
             lines.Add(new OrderLineView(reader.GetString(0), reader.GetInt32(1), reader.GetDecimal(2)));
         }
 
-        return new OrderWork(head.Id, head.Status, head.Customer, head.Email, head.Currency, head.Total, head.Country, head.Postcode, lines);
+        return new Claim<OrderWork>.Taken(new OrderWork(
+            head.Id, head.Customer, head.Email, head.Currency, head.Total, head.Country, head.Postcode, lines, head.PaymentId, head.PaymentStatus, head.FailureReason, head.FirstFailureAt));
     }
 
-    public Task RecordPaymentAsync(Guid id, string paymentId, string status, CancellationToken cancellationToken) =>
-        dataSource.ExecuteAsync("UPDATE orders SET payment_id = $2, payment_status = $3, updated_at = now() WHERE id = $1", cancellationToken, id, paymentId, status);
-
-    public Task RejectAsync(Guid id, string paymentId, string reason, CancellationToken cancellationToken) =>
-        dataSource.ExecuteAsync(
-            "UPDATE orders SET status = 'rejected', payment_id = $2, payment_status = 'declined', failure_reason = $3, processing_started_at = NULL, updated_at = now() WHERE id = $1 AND status = 'processing'",
+    public async Task<bool> RenewLeaseAsync(Guid id, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken) =>
+        await dataSource.ExecuteAsync(
+            "UPDATE orders SET lease_expires_at = now() + $3 WHERE id = $1 AND lease_token = $2 AND status = 'processing'",
             cancellationToken,
             id,
+            leaseToken,
+            lease) == 1;
+
+    public Task RecordAuthorizationAsync(Guid id, Guid leaseToken, string paymentId, CancellationToken cancellationToken) =>
+        GuardedAsync(
+            id,
+            "UPDATE orders SET payment_id = $3, payment_status = 'authorized', updated_at = now() WHERE id = $1 AND lease_token = $2 AND status = 'processing'",
+            cancellationToken,
+            leaseToken,
+            paymentId);
+
+    public Task RejectAsync(Guid id, Guid leaseToken, string paymentId, string reason, CancellationToken cancellationToken) =>
+        GuardedAsync(
+            id,
+            $"UPDATE orders SET status = 'rejected', payment_id = $3, payment_status = 'declined', failure_reason = $4, {Released} WHERE id = $1 AND lease_token = $2 AND status = 'processing'",
+            cancellationToken,
+            leaseToken,
             paymentId,
             reason);
 
-    /// <returns>Whether this call confirmed the order (false if another invocation already had).</returns>
-    public async Task<bool> ConfirmAsync(Guid id, string shipmentId, string carrier, int etaDays, CancellationToken cancellationToken) =>
-        await dataSource.ExecuteAsync(
-            "UPDATE orders SET status = 'confirmed', shipment_id = $2, shipment_carrier = $3, shipment_eta_days = $4, processing_started_at = NULL, last_error = NULL, updated_at = now() WHERE id = $1 AND status = 'processing'",
-            cancellationToken,
+    /// <summary>The shipment is booked and the payment captured: the order is confirmed.</summary>
+    public Task ConfirmAsync(Guid id, Guid leaseToken, ShipmentResult shipment, CancellationToken cancellationToken) =>
+        GuardedAsync(
             id,
-            shipmentId,
-            carrier,
-            etaDays) == 1;
-
-    /// <summary>Gives the lease back after a failed attempt, so the queue's retry can take it at once.</summary>
-    public Task ReleaseAfterFailureAsync(Guid id, string error, CancellationToken cancellationToken) =>
-        dataSource.ExecuteAsync("UPDATE orders SET processing_started_at = NULL, last_error = $2, updated_at = now() WHERE id = $1 AND status = 'processing'", cancellationToken, id, DataSourceExtensions.BoundedError(error));
-
-    /// <summary>The queue gave up on the order's message: the order fails, keeping the message and the last error.</summary>
-    public Task FailAsync(Guid id, string message, CancellationToken cancellationToken) =>
-        dataSource.ExecuteAsync(
-            """
-            UPDATE orders SET status = 'failed', processing_started_at = NULL, failed_message = $2, updated_at = now(),
-                   failure_reason = 'Processing failed after ' || attempts || ' attempts: ' || coalesce(last_error, 'unknown error')
-            WHERE id = $1 AND status IN ('accepted', 'processing')
+            $"""
+            UPDATE orders SET status = 'confirmed', payment_status = 'captured', shipment_id = $3, shipment_carrier = $4, shipment_eta_days = $5, {Released}
+            WHERE id = $1 AND lease_token = $2 AND status = 'processing'
             """,
             cancellationToken,
-            id,
-            message);
+            leaseToken,
+            shipment.ShipmentId,
+            shipment.Carrier,
+            shipment.EtaDays);
 
     /// <summary>
-    /// Orders whose processing lease ran out (their invocation died) get a fresh outbox message, and
-    /// their lease is renewed in the same statement so that one sweep re-queues each order once.
+    /// Records that the order will fail and why, before anything is undone, so that a retry after a failed undo
+    /// resumes it. Returns the payment to undo, as stored.
     /// </summary>
-    public async Task<int> RequeueStuckAsync(TimeSpan lease, int limit, CancellationToken cancellationToken)
+    public async Task<(string? PaymentId, string? PaymentStatus)> DecideFailureAsync(Guid id, Guid leaseToken, string reason, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
+            "UPDATE orders SET failure_reason = $3, updated_at = now() WHERE id = $1 AND lease_token = $2 AND status = 'processing' RETURNING payment_id, payment_status");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = leaseToken });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = DataSourceExtensions.BoundedError(reason) });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            throw new LeaseLostException(id);
+        }
+
+        return (reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+    }
+
+    /// <summary>Ends the order as failed (its failure reason was recorded first), with what became of its payment.</summary>
+    public Task FailAsync(Guid id, Guid leaseToken, string? paymentStatus, CancellationToken cancellationToken) =>
+        GuardedAsync(
+            id,
+            $"UPDATE orders SET status = 'failed', payment_status = $3, {Released} WHERE id = $1 AND lease_token = $2 AND status = 'processing'",
+            cancellationToken,
+            leaseToken,
+            (object?)paymentStatus ?? DBNull.Value);
+
+    /// <summary>Gives the lease back after a transient failure: the order waits for <paramref name="delay"/>, and says why.</summary>
+    public Task RecordRetryAsync(Guid id, Guid leaseToken, string reason, TimeSpan delay, CancellationToken cancellationToken) =>
+        GuardedAsync(
+            id,
             """
-            WITH stuck AS (
-                SELECT id FROM orders
-                WHERE status = 'processing' AND processing_started_at < now() - $1
-                ORDER BY processing_started_at
-                LIMIT $2
-                FOR UPDATE SKIP LOCKED),
-            renewed AS (
-                UPDATE orders o SET processing_started_at = NULL, updated_at = now() FROM stuck WHERE o.id = stuck.id RETURNING o.id)
-            INSERT INTO outbox (order_id, queue_name, payload)
-            SELECT id, 'orders', jsonb_build_object('orderId', id) FROM renewed
-            """);
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = lease });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+            UPDATE orders SET lease_token = NULL, lease_expires_at = NULL, last_error = $3, next_attempt_at = now() + $4,
+                   first_failure_at = coalesce(first_failure_at, now()), updated_at = now()
+            WHERE id = $1 AND lease_token = $2 AND status = 'processing'
+            """,
+            cancellationToken,
+            leaseToken,
+            reason,
+            delay);
+
+    /// <summary>What every transition to a final status also sets: no lease, nothing to wait for.</summary>
+    private const string Released = "lease_token = NULL, lease_expires_at = NULL, last_error = NULL, updated_at = now()";
+
+    /// <summary>A write that only the lease holder may make; a lost lease means another invocation owns the order now.</summary>
+    private async Task GuardedAsync(Guid id, string sql, CancellationToken cancellationToken, Guid leaseToken, params object[] parameters)
+    {
+        if (await dataSource.ExecuteAsync(sql, cancellationToken, [id, leaseToken, .. parameters]) != 1)
+        {
+            throw new LeaseLostException(id);
+        }
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Storefront.Api.Infrastructure.Recovery;
 
 namespace Storefront.Api.Orders;
 
@@ -9,13 +10,12 @@ public static class OrdersExtensions
     {
         builder.Services.AddOptions<OrdersOptions>()
             .Bind(builder.Configuration.GetSection(OrdersOptions.Section))
-            .Validate(
-                o => o.ProcessingLease > TimeSpan.Zero && o.OutboxGracePeriod >= TimeSpan.Zero && o.StockCheckConcurrency is >= 1 and <= 50,
-                "Orders: ProcessingLease must be positive, OutboxGracePeriod not negative, StockCheckConcurrency 1..50.")
+            .Validate(o => o.StockCheckConcurrency is >= 1 and <= 50, "Orders: StockCheckConcurrency 1..50.")
             .ValidateOnStart();
         builder.Services.AddSingleton<OrderStore>();
         builder.Services.AddSingleton<OrderPlacement>();
         builder.Services.AddSingleton<OrderProcessor>();
+        builder.Services.AddSingleton(new StrandedWorkSource("orders", OrderStore.QueueName, [OrderStatus.Accepted, OrderStatus.Processing]));
         return builder;
     }
 }

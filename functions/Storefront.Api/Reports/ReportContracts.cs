@@ -17,7 +17,8 @@ public sealed record ReportView(
     DateTimeOffset? CompletedAt,
     string? ContentUrl);
 
-public sealed record ReportMessage(Guid ReportId);
+/// <summary>A report to generate, as the queue function claimed it.</summary>
+public sealed record ReportJob(Guid Id, ValidReport Report, DateTimeOffset? FirstFailureAt);
 
 public sealed record ValidReport(string Kind, DateOnly From, DateOnly To, string Currency);
 

@@ -1,10 +1,10 @@
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 using Storefront.Api.ExternalServices;
 using Storefront.Api.Infrastructure;
+using Storefront.Api.Infrastructure.Recovery;
 
 namespace Storefront.Api.Reports;
 
@@ -15,6 +15,8 @@ namespace Storefront.Api.Reports;
 public sealed class ReportFunctions(ReportStore reports, ReportGenerator generator, FxRates fxRates, OutboxDispatcher outbox)
 {
     public const int MaxRangeDays = 366;
+
+    private static readonly TimeSpan OpenContentTimeout = TimeSpan.FromSeconds(5);
 
     [Function("CreateReport")]
     public async Task<Results<Accepted<ReportView>, ProblemHttpResult>> CreateReport(
@@ -48,7 +50,7 @@ public sealed class ReportFunctions(ReportStore reports, ReportGenerator generat
         try
         {
             var (view, outboxId) = await reports.InsertAsync(report, aborted);
-            await outbox.TryDispatchAsync(outboxId, ReportStore.QueueName, JsonSerializer.Serialize(new ReportMessage(view.Id), JsonSerializerOptions.Web), aborted);
+            await outbox.TryDispatchAsync(outboxId, ReportStore.QueueName, new WorkMessage(view.Id).ToJson(), aborted);
             request.HttpContext.Response.Headers.RetryAfter = "2";
             return TypedResults.Accepted($"/api/reports/{view.Id}", view);
         }
@@ -114,15 +116,22 @@ public sealed class ReportFunctions(ReportStore reports, ReportGenerator generat
                 return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: $"The report is {report.Status}, not ready.");
             }
 
-            // Streamed from the blob as it is read: the CSV is never held in memory whole.
-            var content = await generator.OpenReadAsync(reportId, aborted);
+            // Streamed from the blob as it is read: the CSV is never held in memory whole. Opening it is bounded, so
+            // that storage being down answers 503 at once instead of after the storage client's own retries.
+            using var opening = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+            opening.CancelAfter(OpenContentTimeout);
+            var content = await generator.OpenReadAsync(reportId, opening.Token);
             return TypedResults.Stream(content, "text/csv; charset=utf-8", $"{report.Kind}-{report.From}-{report.To}.csv");
         }
-        catch (Exception exception) when (Dependencies.IsDatabaseFailure(exception, aborted) || (exception is Azure.RequestFailedException && !aborted.IsCancellationRequested))
+        catch (Exception exception) when (Dependencies.IsDatabaseFailure(exception, aborted) || (IsStorageFailure(exception) && !aborted.IsCancellationRequested))
         {
             return Problems.Unavailable(request.HttpContext, "The report content cannot be read right now.");
         }
     }
+
+    // The storage client's retries end in an AggregateException of the attempts' failures.
+    private static bool IsStorageFailure(Exception exception) =>
+        exception is Azure.RequestFailedException or AggregateException or HttpRequestException or OperationCanceledException;
 
     internal static (ValidReport? Report, Dictionary<string, string[]> Errors) Validate(CreateReportRequest request)
     {

@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Text.Json;
 using Npgsql;
 using Storefront.Api.Infrastructure;
+using Storefront.Api.Infrastructure.Recovery;
 
 namespace Storefront.Api.Reports;
 
@@ -31,7 +31,7 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
             view = Read(reader);
         }
 
-        var outboxId = await Outbox.AddAsync(connection, transaction, null, QueueName, JsonSerializer.Serialize(new ReportMessage(id), JsonSerializerOptions.Web), cancellationToken);
+        var outboxId = await Outbox.AddAsync(connection, transaction, null, QueueName, new WorkMessage(id).ToJson(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (view, outboxId);
     }
@@ -44,37 +44,87 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
-    /// <summary>Marks the report running; a redelivered message of a report that was running starts it over.</summary>
-    /// <returns>The report to generate, or null when it is finished or unknown.</returns>
-    public async Task<ValidReport?> ClaimAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>Takes the lease on a report that is not finished and not leased by a live invocation; a report left running by a dead one starts over.</summary>
+    public async Task<Claim<ReportJob>> ClaimAsync(Guid id, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "UPDATE reports SET status = 'running', started_at = now() WHERE id = $1 AND status IN ('queued', 'running') RETURNING kind, from_date, to_date, currency");
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new ValidReport(reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetFieldValue<DateOnly>(2), reader.GetString(3))
-            : null;
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            """
+            UPDATE reports SET status = 'running', started_at = now(), lease_token = $2, lease_expires_at = now() + $3, attempts = attempts + 1
+            WHERE id = $1 AND status IN ('queued', 'running') AND (lease_expires_at IS NULL OR lease_expires_at < now())
+            RETURNING kind, from_date, to_date, currency, first_failure_at
+            """)
+        {
+            Parameters = { new NpgsqlParameter<Guid> { TypedValue = id }, new NpgsqlParameter<Guid> { TypedValue = leaseToken }, new NpgsqlParameter<TimeSpan> { TypedValue = lease } },
+        });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            "SELECT status IN ('queued', 'running'), greatest(lease_expires_at - now(), interval '0') FROM reports WHERE id = $1 AND lease_token IS DISTINCT FROM $2")
+        {
+            Parameters = { new NpgsqlParameter<Guid> { TypedValue = id }, new NpgsqlParameter<Guid> { TypedValue = leaseToken } },
+        });
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (await reader.ReadAsync(cancellationToken))
+        {
+            var report = new ValidReport(reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetFieldValue<DateOnly>(2), reader.GetString(3));
+            return new Claim<ReportJob>.Taken(new ReportJob(id, report, reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4)));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) && reader.GetBoolean(0)
+            ? new Claim<ReportJob>.Busy(reader.IsDBNull(1) ? TimeSpan.Zero : reader.GetFieldValue<TimeSpan>(1))
+            : new Claim<ReportJob>.Done();
     }
 
-    public Task CompleteAsync(Guid id, long rows, long bytes, string blobName, CancellationToken cancellationToken) =>
-        dataSource.ExecuteAsync(
-            "UPDATE reports SET status = 'ready', row_count = $2, byte_count = $3, blob_name = $4, failure_reason = NULL, completed_at = now() WHERE id = $1 AND status = 'running'",
+    public async Task<bool> RenewLeaseAsync(Guid id, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken) =>
+        await dataSource.ExecuteAsync(
+            "UPDATE reports SET lease_expires_at = now() + $3 WHERE id = $1 AND lease_token = $2 AND status = 'running'",
             cancellationToken,
             id,
+            leaseToken,
+            lease) == 1;
+
+    public Task CompleteAsync(Guid id, Guid leaseToken, long rows, long bytes, string blobName, CancellationToken cancellationToken) =>
+        GuardedAsync(
+            id,
+            $"UPDATE reports SET status = 'ready', row_count = $3, byte_count = $4, blob_name = $5, {Released} WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+            cancellationToken,
+            leaseToken,
             rows,
             bytes,
             blobName);
 
-    /// <summary>Keeps the last error of a failed attempt; the queue retries the report.</summary>
-    public Task RecordFailureAsync(Guid id, string error, CancellationToken cancellationToken) =>
-        dataSource.ExecuteAsync("UPDATE reports SET failure_reason = $2 WHERE id = $1 AND status = 'running'", cancellationToken, id, DataSourceExtensions.BoundedError(error));
-
-    public Task FailAsync(Guid id, CancellationToken cancellationToken) =>
-        dataSource.ExecuteAsync(
-            "UPDATE reports SET status = 'failed', completed_at = now(), failure_reason = 'Generation failed: ' || coalesce(failure_reason, 'unknown error') WHERE id = $1 AND status IN ('queued', 'running')",
+    /// <summary>Gives the lease back after a transient failure: the report waits for <paramref name="delay"/>, keeping the error.</summary>
+    public Task RecordRetryAsync(Guid id, Guid leaseToken, string reason, TimeSpan delay, CancellationToken cancellationToken) =>
+        GuardedAsync(
+            id,
+            """
+            UPDATE reports SET lease_token = NULL, lease_expires_at = NULL, last_error = $3, next_attempt_at = now() + $4,
+                   first_failure_at = coalesce(first_failure_at, now())
+            WHERE id = $1 AND lease_token = $2 AND status = 'running'
+            """,
             cancellationToken,
-            id);
+            leaseToken,
+            reason,
+            delay);
+
+    public Task FailAsync(Guid id, Guid leaseToken, string reason, CancellationToken cancellationToken) =>
+        GuardedAsync(
+            id,
+            $"UPDATE reports SET status = 'failed', failure_reason = $3, {Released} WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+            cancellationToken,
+            leaseToken,
+            DataSourceExtensions.BoundedError("Generation failed: " + reason));
+
+    /// <summary>What every transition to a final status also sets: no lease, nothing to wait for.</summary>
+    private const string Released = "lease_token = NULL, lease_expires_at = NULL, completed_at = now()";
+
+    private async Task GuardedAsync(Guid id, string sql, CancellationToken cancellationToken, Guid leaseToken, params object[] parameters)
+    {
+        if (await dataSource.ExecuteAsync(sql, cancellationToken, [id, leaseToken, .. parameters]) != 1)
+        {
+            throw new LeaseLostException(id);
+        }
+    }
 
     private static ReportView Read(NpgsqlDataReader reader)
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Storefront.Api.Infrastructure.Recovery;
 
 namespace Storefront.Api.Reports;
 
@@ -9,6 +10,8 @@ public static class ReportsExtensions
     {
         builder.Services.AddSingleton<ReportStore>();
         builder.Services.AddSingleton<ReportGenerator>();
+        builder.Services.AddSingleton<ReportProcessor>();
+        builder.Services.AddSingleton(new StrandedWorkSource("reports", ReportStore.QueueName, [ReportStatus.Queued, ReportStatus.Running]));
         return builder;
     }
 }

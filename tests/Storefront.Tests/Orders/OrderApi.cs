@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Storefront.ServiceSimulator;
 
 namespace Storefront.Tests.Orders;
 
@@ -50,6 +51,49 @@ internal static class OrderApi
             within);
         Assert.True(finished, $"order {id} is still {order.GetProperty("status").GetString()}");
         return order;
+    }
+
+    /// <summary>Polls the order until it satisfies <paramref name="condition"/> (bounded), and returns it.</summary>
+    public static async Task<JsonElement> WaitForOrderAsync(this StorefrontStack stack, Guid id, Func<JsonElement, bool> condition, TimeSpan within)
+    {
+        JsonElement order = default;
+        var reached = await StorefrontStack.EventuallyAsync(
+            async () =>
+            {
+                order = await stack.GetOrderAsync(id);
+                return condition(order);
+            },
+            within);
+        Assert.True(reached, $"order {id} never reached the expected state; last seen: {order}");
+        return order;
+    }
+
+    /// <summary>
+    /// Money follows the order, as the card processor (the simulator) sees it: a confirmed order was captured exactly
+    /// once and never voided; a rejected one was declined; a failed one holds no authorization and no capture.
+    /// </summary>
+    public static async Task AssertMoneyFollowsTheOrderAsync(this StorefrontStack stack, JsonElement order)
+    {
+        var id = order.GetProperty("id").GetGuid();
+        var payments = (await stack.Simulator.GetFromJsonAsync<List<PaymentRecord>>($"admin/payments?orderId={id}"))!;
+        Assert.True(payments.Count <= 1, $"order {id} has {payments.Count} payments");
+        Assert.All(payments, p => Assert.Equal(1, p.Charges));
+        switch (order.GetProperty("status").GetString())
+        {
+            case "confirmed":
+                var captured = Assert.Single(payments);
+                Assert.Equal(("captured", 1, 0), (captured.State, captured.Captures, captured.Voids));
+                break;
+            case "rejected":
+                Assert.Equal("declined", Assert.Single(payments).State);
+                break;
+            case "failed":
+                Assert.All(payments, p => Assert.Equal(("voided", 0), (p.State, p.Captures)));
+                break;
+            default:
+                Assert.Fail($"order {id} is not finished: {order}");
+                break;
+        }
     }
 
     public static async Task<Guid> AcceptedIdAsync(HttpResponseMessage response)

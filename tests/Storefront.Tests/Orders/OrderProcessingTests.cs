@@ -22,14 +22,18 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
         var email = $"{Guid.NewGuid():N}@example.com";
         var id = await OrderApi.AcceptedIdAsync(await stack.PlaceAsync(OrderApi.Body(email: email)));
 
-        await OrdersQueue().SendMessageAsync(JsonSerializer.Serialize(new { orderId = id }));
+        await OrdersQueue().SendMessageAsync(JsonSerializer.Serialize(new { id }));
         var order = await stack.WaitUntilFinishedAsync(id, Patience);
         await Task.Delay(TimeSpan.FromSeconds(3));
-        await OrdersQueue().SendMessageAsync(JsonSerializer.Serialize(new { orderId = id }));
+        await OrdersQueue().SendMessageAsync(JsonSerializer.Serialize(new { id }));
         await Task.Delay(TimeSpan.FromSeconds(3));
 
         Assert.Equal("confirmed", order.GetProperty("status").GetString());
-        Assert.Equal(1, (await stack.Simulator.GetFromJsonAsync<JsonElement>($"admin/payments/{id}")).GetProperty("charges").GetInt32());
+        Assert.Equal("captured", order.GetProperty("payment").GetProperty("status").GetString());
+        var payment = await stack.Simulator.GetFromJsonAsync<JsonElement>($"admin/payments/{id}");
+        Assert.Equal(1, payment.GetProperty("charges").GetInt32());
+        Assert.Equal("captured", payment.GetProperty("state").GetString());
+        Assert.Equal(1, payment.GetProperty("captures").GetInt32());
         Assert.Equal(1, (await stack.Simulator.GetFromJsonAsync<JsonElement>($"admin/shipments/{id}")).GetProperty("charges").GetInt32());
         Assert.Single((await stack.Simulator.GetFromJsonAsync<JsonElement>($"admin/messages?to={Uri.EscapeDataString(email)}")).EnumerateArray());
         Assert.Equal("confirmed", (await stack.GetOrderAsync(id)).GetProperty("status").GetString());
@@ -48,22 +52,55 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Payments_always_failing_send_the_message_to_poison_and_the_order_fails_with_a_reason()
+    public async Task Payments_down_for_longer_than_the_queues_own_retries_still_confirm_the_order()
+    {
+        // Five dequeues two seconds apart was the old budget: an outage longer than that must not fail the order.
+        await stack.ConfigureServiceAsync("payments", new { errorRate = 1.0 });
+        var id = await OrderApi.AcceptedIdAsync(await stack.PlaceAsync(OrderApi.Body()));
+        var waiting = await stack.WaitForOrderAsync(id, o => o.GetProperty("attempts").GetInt32() > 6, Patience);
+        Assert.Equal("processing", waiting.GetProperty("status").GetString());
+        Assert.Contains("authorizing the payment", waiting.GetProperty("waitingReason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.String, waiting.GetProperty("nextAttemptAt").ValueKind);
+
+        await stack.ResetSimulatorAsync();
+        var order = await stack.WaitUntilFinishedAsync(id, Patience);
+
+        Assert.Equal("confirmed", order.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, order.GetProperty("waitingReason").ValueKind);
+        Assert.Equal("captured", (await stack.Simulator.GetFromJsonAsync<JsonElement>($"admin/payments/{id}")).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Payments_down_for_longer_than_the_retry_budget_fail_the_order_without_a_charge()
     {
         await stack.ConfigureServiceAsync("payments", new { errorRate = 1.0 });
+        var id = await OrderApi.AcceptedIdAsync(await stack.PlaceAsync(OrderApi.Body()));
+
+        var order = await stack.WaitUntilFinishedAsync(id, StorefrontStack.RetryBudget + Patience);
+
+        Assert.Equal("failed", order.GetProperty("status").GetString());
+        Assert.StartsWith("gave up after retrying", order.GetProperty("failureReason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, order.GetProperty("payment").ValueKind);
+        Assert.Empty((await stack.Simulator.GetFromJsonAsync<JsonElement>($"admin/payments?orderId={id}")).EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Shipping_refusing_the_order_fails_it_at_once_and_voids_its_authorization()
+    {
+        // A 4xx is an answer that retrying cannot change.
+        await stack.ConfigureServiceAsync("shipping", new { errorRate = 1.0, errorStatus = 422 });
         var id = await OrderApi.AcceptedIdAsync(await stack.PlaceAsync(OrderApi.Body()));
 
         var order = await stack.WaitUntilFinishedAsync(id, Patience);
 
         Assert.Equal("failed", order.GetProperty("status").GetString());
-        Assert.StartsWith("Processing failed after", order.GetProperty("failureReason").GetString(), StringComparison.Ordinal);
-        await using var command = stack.Database.CreateCommand("SELECT attempts, failed_message FROM orders WHERE id = $1");
-        command.Parameters.AddWithValue(id);
-        await using var reader = await command.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        // host.json: maxDequeueCount 5, then the poison queue, whose function kept the message.
-        Assert.True(reader.GetInt32(0) >= 5, $"only {reader.GetInt32(0)} attempts");
-        Assert.Contains(id.ToString(), reader.GetString(1), StringComparison.Ordinal);
+        Assert.StartsWith("booking the shipment", order.GetProperty("failureReason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, order.GetProperty("attempts").GetInt32());
+        Assert.Equal("voided", order.GetProperty("payment").GetProperty("status").GetString());
+        var payment = await stack.Simulator.GetFromJsonAsync<JsonElement>($"admin/payments/{id}");
+        Assert.Equal("voided", payment.GetProperty("state").GetString());
+        Assert.Equal(0, payment.GetProperty("captures").GetInt32());
+        Assert.Equal(1, payment.GetProperty("voids").GetInt32());
     }
 
     [Fact]

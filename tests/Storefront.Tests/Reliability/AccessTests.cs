@@ -147,7 +147,7 @@ public sealed class AccessTests(StorefrontStack stack) : IAsyncLifetime
             [AppSettings.FunctionKeyName] = key,
             [AppSettings.MasterKeyName] = $"probe-master-{Guid.NewGuid():N}",
             // Once a year: this short-lived host leaves the outbox sweep to the shared one.
-            ["Orders__SweepSchedule"] = "0 0 0 1 1 *",
+            ["Recovery__SweepSchedule"] = "0 0 0 1 1 *",
         };
         foreach (var service in new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" })
         {

@@ -91,7 +91,7 @@ public sealed class FlakyServiceTests(StorefrontStack stack, ITestOutputHelper o
     }
 
     [Fact]
-    public async Task Orders_all_end_confirmed_rejected_or_failed_and_none_is_charged_twice()
+    public async Task Orders_all_end_confirmed_or_rejected_and_each_confirmed_one_is_captured_once()
     {
         var ids = new List<Guid>();
         for (var i = 0; i < Orders; i++)
@@ -121,28 +121,19 @@ public sealed class FlakyServiceTests(StorefrontStack stack, ITestOutputHelper o
         var statuses = new Dictionary<Guid, string>();
         foreach (var id in ids)
         {
-            // Bounded: payment failures are retried by the queue (5 deliveries) and then the order fails.
-            var order = await stack.WaitUntilFinishedAsync(id, TimeSpan.FromSeconds(90));
+            // Transient failures are retried with backoff within the retry budget; none may end the order.
+            var order = await stack.WaitUntilFinishedAsync(id, StorefrontStack.RetryBudget + TimeSpan.FromSeconds(60));
             statuses[id] = order.GetProperty("status").GetString()!;
         }
 
         foreach (var id in ids)
         {
-            var payments = await stack.Simulator.GetFromJsonAsync<List<PaymentRecord>>($"admin/payments?orderId={id}");
-            Assert.True(payments!.Count <= 1, $"order {id} has {payments.Count} payments");
-            Assert.All(payments, p => Assert.Equal(1, p.Charges));
-            switch (statuses[id])
-            {
-                case "confirmed":
-                    Assert.Equal("authorized", Assert.Single(payments).Response.Status);
-                    break;
-                case "rejected":
-                    Assert.Equal("declined", Assert.Single(payments).Response.Status);
-                    break;
-            }
+            var order = await stack.GetOrderAsync(id);
+            Assert.True(statuses[id] is "confirmed" or "rejected", $"order {id} ended {statuses[id]}: faults that retrying fixes must not end an order");
+            await stack.AssertMoneyFollowsTheOrderAsync(order);
         }
 
-        // Only the decline customers were rejected (they may also have failed, if every delivery met a payment fault).
+        // Only the decline customers were rejected.
         var declines = ids.Where((_, i) => i % 5 == 4).ToHashSet();
         Assert.All(ids.Where(id => statuses[id] == "rejected"), id => Assert.Contains(id, declines));
         var counts = string.Join(", ", statuses.Values.GroupBy(s => s).Select(g => $"{g.Key} {g.Count()}"));

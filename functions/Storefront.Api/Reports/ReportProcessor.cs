@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Storefront.Api.Infrastructure.Recovery;
+
+namespace Storefront.Api.Reports;
+
+/// <summary>
+/// The background half of a report: generate its CSV into a blob, then mark it ready. Generating again overwrites
+/// the blob, so a retry or a report left running by a dead worker simply starts over.
+/// </summary>
+public sealed class ReportProcessor(ReportStore reports, ReportGenerator generator, IOptions<RecoveryOptions> recovery, ILogger<ReportProcessor> logger)
+    : IQueuedWork<ReportJob>
+{
+    public string QueueName => ReportStore.QueueName;
+
+    public Task<Claim<ReportJob>> ClaimAsync(Guid id, Guid leaseToken, CancellationToken cancellationToken) =>
+        reports.ClaimAsync(id, leaseToken, recovery.Value.Lease, cancellationToken);
+
+    public Task<bool> RenewLeaseAsync(Guid id, Guid leaseToken, CancellationToken cancellationToken) =>
+        reports.RenewLeaseAsync(id, leaseToken, recovery.Value.Lease, cancellationToken);
+
+    public DateTimeOffset? FirstFailureAt(ReportJob item) => item.FirstFailureAt;
+
+    public Task RecordRetryAsync(Guid id, Guid leaseToken, string reason, TimeSpan delay, CancellationToken cancellationToken) =>
+        reports.RecordRetryAsync(id, leaseToken, reason, delay, cancellationToken);
+
+    public async Task RunAsync(ReportJob item, Guid leaseToken, WorkProgress progress, CancellationToken cancellationToken)
+    {
+        progress.Step = "generating the report";
+        var (blobName, rows, bytes) = await generator.GenerateAsync(item.Id, item.Report, cancellationToken);
+        progress.Step = "completing the report";
+        await reports.CompleteAsync(item.Id, leaseToken, rows, bytes, blobName, cancellationToken);
+        logger.LogInformation("Report {ReportId} ready: {Rows} rows, {Bytes} bytes", item.Id, rows, bytes);
+    }
+
+    public Task FailAsync(ReportJob item, Guid leaseToken, string reason, CancellationToken cancellationToken) =>
+        reports.FailAsync(item.Id, leaseToken, reason, cancellationToken);
+}
