@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+using Polly.CircuitBreaker;
+using Storefront.Api.Infrastructure;
+
+namespace Storefront.UnitTests.Recovery;
+
+/// <summary>Which failures end queued work, which are retried, and which make a request a 503.</summary>
+public sealed class FailureClassificationTests
+{
+    [Theory]
+    [InlineData(HttpStatusCode.BadRequest)]
+    [InlineData(HttpStatusCode.NotFound)]
+    [InlineData(HttpStatusCode.Conflict)]
+    [InlineData(HttpStatusCode.UnprocessableEntity)]
+    public void A_service_refusing_the_request_is_permanent(HttpStatusCode status)
+    {
+        var refusal = new HttpRequestException("refused", null, status);
+
+        Assert.True(Dependencies.IsPermanentRefusal(refusal));
+        Assert.False(Dependencies.IsTransientFailure(refusal, CancellationToken.None));
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.RequestTimeout)]
+    [InlineData(HttpStatusCode.TooManyRequests)]
+    [InlineData(HttpStatusCode.InternalServerError)]
+    [InlineData(HttpStatusCode.ServiceUnavailable)]
+    [InlineData(HttpStatusCode.GatewayTimeout)]
+    public void A_service_that_is_busy_or_down_is_retried(HttpStatusCode status)
+    {
+        var failure = new HttpRequestException("down", null, status);
+
+        Assert.False(Dependencies.IsPermanentRefusal(failure));
+        Assert.True(Dependencies.IsTransientFailure(failure, CancellationToken.None));
+    }
+
+    public static TheoryData<Exception> Outages => new()
+    {
+        new HttpRequestException("connection refused"),
+        new BrokenCircuitException(),
+        new TimeoutException(),
+        new NpgsqlException("connection lost", new SocketException()),
+        new Azure.RequestFailedException(503, "storage down"),
+        new InvalidOperationException("an unexpected bug is retried too, until the budget is spent"),
+    };
+
+    [Theory]
+    [MemberData(nameof(Outages))]
+    public void Outages_and_unexpected_errors_are_retried(Exception failure) =>
+        Assert.True(Dependencies.IsTransientFailure(failure, CancellationToken.None));
+
+    [Fact]
+    public void The_host_cancelling_the_invocation_is_not_a_failure_to_retry_now()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.False(Dependencies.IsTransientFailure(new OperationCanceledException(cancelled.Token), cancelled.Token));
+        Assert.True(Dependencies.IsTransientFailure(new OperationCanceledException(), CancellationToken.None));
+    }
+
+    [Fact]
+    public void Only_a_database_that_cannot_answer_is_an_outage_not_a_statement_it_refuses()
+    {
+        Assert.True(Dependencies.IsDatabaseFailure(new NpgsqlException("connection lost", new SocketException()), CancellationToken.None));
+        Assert.True(Dependencies.IsDatabaseFailure(new TimeoutException(), CancellationToken.None));
+        Assert.False(Dependencies.IsDatabaseFailure(new NpgsqlException("invalid byte sequence"), CancellationToken.None));
+    }
+}
