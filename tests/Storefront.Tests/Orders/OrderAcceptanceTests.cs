@@ -34,7 +34,7 @@ public sealed class OrderAcceptanceTests(StorefrontStack stack) : IAsyncLifetime
         var order = await stack.WaitUntilFinishedAsync(id, Patience);
         Assert.Equal("confirmed", order.GetProperty("status").GetString());
         Assert.StartsWith("pay_", order.GetProperty("payment").GetProperty("id").GetString(), StringComparison.Ordinal);
-        Assert.Equal("authorized", order.GetProperty("payment").GetProperty("status").GetString());
+        Assert.Equal("captured", order.GetProperty("payment").GetProperty("status").GetString());
         Assert.StartsWith("shp_", order.GetProperty("shipment").GetProperty("id").GetString(), StringComparison.Ordinal);
         Assert.Equal(accepted.GetProperty("total").GetDecimal(), order.GetProperty("total").GetDecimal());
         var line = Assert.Single(order.GetProperty("lines").EnumerateArray().ToArray());
