@@ -4,6 +4,8 @@ namespace Storefront.ServiceSimulator;
 internal sealed class AdminEndpoints(
     ServiceSettingsStore settings,
     RingLog<CallLogEntry> calls,
+    InventoryLedger inventory,
+    SimulatorOptions options,
     IdempotencyStore<PaymentRequest, PaymentResponse> payments,
     PaymentLedger ledger,
     IdempotencyStore<ShipmentRequest, ShipmentResponse> shipments,
@@ -34,6 +36,12 @@ internal sealed class AdminEndpoints(
             return TypedResults.NoContent();
         });
 
+        admin.MapGet("/reservations", (string? orderId) => TypedResults.Json(inventory.Reservations(orderId), Json.ListReservationRecord));
+        admin.MapGet("/stock/{sku}", (string sku) => Rules.ProductNumber(sku, options.KnownProducts) is { } number
+            ? TypedResults.Json(inventory.Stock(number), Json.StockRecord)
+            : Problems.NotFound($"Unknown sku '{sku}'."));
+        admin.MapPut("/stock/{sku}", SetStockAsync);
+
         admin.MapGet("/payments", (string? orderId) => TypedResults.Json(
             Select(payments, orderId, r => r.OrderId, PaymentRecord), Json.ListPaymentRecord));
         admin.MapGet("/payments/{idempotencyKey}", (string idempotencyKey) => payments.TryGet(idempotencyKey, out var entry)
@@ -54,11 +62,12 @@ internal sealed class AdminEndpoints(
         });
     }
 
-    /// <summary>Start-up settings for every service; empties the call log, both idempotency stores, the payment ledger and the message log.</summary>
+    /// <summary>Start-up settings for every service; empties the call log, both idempotency stores, the payment ledger, the reservations (stock back to its starting levels) and the message log.</summary>
     public void Reset()
     {
         settings.Reset();
         calls.Clear();
+        inventory.Clear();
         payments.Clear();
         ledger.Clear();
         shipments.Clear();
@@ -81,6 +90,24 @@ internal sealed class AdminEndpoints(
 
         var updated = settings.Update(index, update, out var errors);
         return errors.Count > 0 ? Problems.Invalid(errors) : TypedResults.Json(updated, Json.ServiceSettings);
+    }
+
+    private async Task<IResult> SetStockAsync(string sku, HttpContext context)
+    {
+        if (Rules.ProductNumber(sku, options.KnownProducts) is not { } number)
+        {
+            return Problems.NotFound($"Unknown sku '{sku}'.");
+        }
+
+        var (setting, problem) = await ServiceEndpoints.ReadBodyAsync(context, Json.StockSetting);
+        if (setting is null)
+        {
+            return problem!;
+        }
+
+        return setting.Starting is >= 0 and <= 1_000_000
+            ? TypedResults.Json(inventory.SetStarting(number, setting.Starting.Value), Json.StockRecord)
+            : Problems.Invalid(new() { ["starting"] = ["starting is 0 to 1000000."] });
     }
 
     private static IResult WithService(string service, Func<int, IResult> then) =>

@@ -41,6 +41,32 @@ public sealed record ReviewSummary(string Sku, decimal Average, int Count);
 /// <summary>FX: <c>GET /rates?base=USD</c>. <see cref="AsOf"/> is the start of the current UTC hour.</summary>
 public sealed record FxRates(string Base, DateTime AsOf, IReadOnlyDictionary<string, decimal> Rates);
 
+/// <summary>Inventory: body of <c>PUT /reservations/{reservationId}</c>; <see cref="TtlSeconds"/> defaults to 1800.</summary>
+public sealed record ReservationRequest(string? OrderId, IReadOnlyList<ReservationLineRequest?>? Lines, int? TtlSeconds);
+
+public sealed record ReservationLineRequest(string? Sku, int? Quantity);
+
+public sealed record ReservedLine(string Sku, int Quantity);
+
+/// <summary>
+/// Inventory: a reservation as <c>PUT /reservations/{id}</c>, <c>POST /reservations/{id}/commit</c> and <c>/release</c> answer it, and as
+/// <c>GET /admin/reservations</c> lists it. <see cref="Status"/> is <c>held</c>, <c>committed</c>, <c>released</c> or <c>expired</c>.
+/// </summary>
+public sealed record ReservationRecord(
+    string ReservationId,
+    string OrderId,
+    string Status,
+    IReadOnlyList<ReservedLine> Lines,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt,
+    DateTimeOffset? SettledAt);
+
+/// <summary>Inventory admin: <c>GET /admin/stock/{sku}</c>; <see cref="Available"/> = starting less held less committed.</summary>
+public sealed record StockRecord(string Sku, int Starting, int Held, int Committed, int Available);
+
+/// <summary>Inventory admin: body of <c>PUT /admin/stock/{sku}</c>, the sku's new starting level.</summary>
+public sealed record StockSetting(int? Starting);
+
 /// <summary>Payments: body of <c>POST /payments</c> (fields nullable so that a bad request can be told apart).</summary>
 public sealed record PaymentRequest(string? OrderId, string? CustomerId, decimal? Amount, string? Currency);
 
@@ -187,6 +213,11 @@ public sealed record RecordedMessage(
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(StockLevel))]
+[JsonSerializable(typeof(ReservationRequest))]
+[JsonSerializable(typeof(ReservationRecord))]
+[JsonSerializable(typeof(List<ReservationRecord>))]
+[JsonSerializable(typeof(StockRecord))]
+[JsonSerializable(typeof(StockSetting))]
 [JsonSerializable(typeof(ReviewSummary))]
 [JsonSerializable(typeof(FxRates))]
 [JsonSerializable(typeof(PaymentRequest))]

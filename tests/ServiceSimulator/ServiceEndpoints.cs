@@ -8,6 +8,7 @@ internal sealed class ServiceEndpoints(
     Simulation simulation,
     SimulatorOptions options,
     SimulatorClock clock,
+    InventoryLedger inventory,
     IdempotencyStore<PaymentRequest, PaymentResponse> payments,
     PaymentLedger ledger,
     IdempotencyStore<ShipmentRequest, ShipmentResponse> shipments,
@@ -27,6 +28,9 @@ internal sealed class ServiceEndpoints(
     public void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/stock/{sku}", context => simulation.RunAsync(context, InventoryIndex, Stock));
+        app.MapPut("/reservations/{reservationId}", context => simulation.RunAsync(context, InventoryIndex, ReserveAsync));
+        app.MapPost("/reservations/{reservationId}/commit", context => simulation.RunAsync(context, InventoryIndex, c => Settle(c, commit: true)));
+        app.MapPost("/reservations/{reservationId}/release", context => simulation.RunAsync(context, InventoryIndex, c => Settle(c, commit: false)));
         app.MapGet("/reviews/{sku}/summary", context => simulation.RunAsync(context, ReviewsIndex, Reviews));
         app.MapGet("/rates", context => simulation.RunAsync(context, FxIndex, Rates));
         app.MapPost("/payments", context => simulation.RunAsync(context, PaymentsIndex, PayAsync));
@@ -40,9 +44,93 @@ internal sealed class ServiceEndpoints(
     {
         var sku = context.Request.RouteValues["sku"] as string;
         return new(Rules.ProductNumber(sku, options.KnownProducts) is { } number
-            ? TypedResults.Json(new StockLevel(sku!, Rules.Available(number), Rules.Warehouse(number)), Json.StockLevel)
+            ? TypedResults.Json(new StockLevel(sku!, inventory.Available(number), Rules.Warehouse(number)), Json.StockLevel)
             : Problems.NotFound($"Unknown sku '{sku}'."));
     }
+
+    public const int MaxReservationLines = 100;
+    public const int MaxReservationTtlSeconds = 86_400;
+    public const int DefaultReservationTtlSeconds = 1_800;
+
+    /// <summary>Holds every line or none (<c>409</c> with <c>shortSkus</c>); the reservation id makes a retry answer as the first call did.</summary>
+    private async ValueTask<IResult> ReserveAsync(HttpContext context)
+    {
+        var reservationId = (string)context.Request.RouteValues["reservationId"]!;
+        if (reservationId.Length > MaxIdempotencyKeyLength)
+        {
+            return Problems.BadRequest("The reservation id is too long.", $"At most {MaxIdempotencyKeyLength} characters.");
+        }
+
+        var (request, problem) = await ReadBodyAsync(context, Json.ReservationRequest);
+        if (request is null)
+        {
+            return problem!;
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        Require(errors, "orderId", request.OrderId);
+        if (request.Lines is not { Count: > 0 and <= MaxReservationLines } lines || lines.Any(l => l is not { Sku: not null, Quantity: > 0 and <= 1000 }))
+        {
+            errors["lines"] = [$"lines is 1 to {MaxReservationLines} items, each with a sku and a quantity of 1 to 1000."];
+        }
+
+        if (request.TtlSeconds is < 1 or > MaxReservationTtlSeconds)
+        {
+            errors["ttlSeconds"] = [$"ttlSeconds is 1 to {MaxReservationTtlSeconds}."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        var unknown = request.Lines!.Where(l => Rules.ProductNumber(l!.Sku, options.KnownProducts) is null).Select(l => l!.Sku!).Distinct().Order(StringComparer.Ordinal).ToArray();
+        if (unknown.Length > 0)
+        {
+            return ShortStock(unknown);
+        }
+
+        var outcome = inventory.Reserve(
+            reservationId,
+            request.OrderId!,
+            [.. request.Lines!.Select(l => (Rules.ProductNumber(l!.Sku, options.KnownProducts)!.Value, l.Quantity!.Value))],
+            TimeSpan.FromSeconds(request.TtlSeconds ?? DefaultReservationTtlSeconds));
+        if (outcome.Full)
+        {
+            return Problems.StoreFull(SimulatedServices.Inventory);
+        }
+
+        if (outcome.Reservation is not { } reservation)
+        {
+            return ShortStock(outcome.ShortSkus);
+        }
+
+        if (outcome.Replayed)
+        {
+            context.Response.Headers["Idempotent-Replayed"] = "true";
+        }
+
+        return TypedResults.Json(reservation, Json.ReservationRecord, statusCode: outcome.Replayed ? StatusCodes.Status200OK : StatusCodes.Status201Created);
+    }
+
+    private ValueTask<IResult> Settle(HttpContext context, bool commit)
+    {
+        var reservationId = (string)context.Request.RouteValues["reservationId"]!;
+        return new(inventory.Settle(reservationId, commit) switch
+        {
+            null => Problems.NotFound($"No reservation '{reservationId}'."),
+            ({ } record, false) => TypedResults.Json(record, Json.ReservationRecord),
+            ({ } record, true) => TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: $"A {record.Status} reservation cannot be {(commit ? "committed" : "released")}.",
+                extensions: new Dictionary<string, object?> { ["status"] = record.Status }),
+        });
+    }
+
+    private static IResult ShortStock(string[] skus) => TypedResults.Problem(
+        statusCode: StatusCodes.Status409Conflict,
+        title: "Not enough stock for some lines.",
+        extensions: new Dictionary<string, object?> { ["shortSkus"] = skus });
 
     private ValueTask<IResult> Reviews(HttpContext context)
     {

@@ -44,6 +44,7 @@ public static class SimulatorApp
             new RingLog<RecordedMessage>(provider.GetRequiredService<SimulatorOptions>().MessageLogCapacity, message => message.Sequence));
         builder.Services.AddSingleton(provider =>
             new IdempotencyStore<PaymentRequest, PaymentResponse>(provider.GetRequiredService<SimulatorOptions>().IdempotencyCapacity));
+        builder.Services.AddSingleton<InventoryLedger>();
         builder.Services.AddSingleton(provider => new PaymentLedger(provider.GetRequiredService<SimulatorOptions>().IdempotencyCapacity));
         builder.Services.AddSingleton(provider =>
             new IdempotencyStore<ShipmentRequest, ShipmentResponse>(provider.GetRequiredService<SimulatorOptions>().IdempotencyCapacity));
