@@ -14,10 +14,15 @@ public static class ExternalServiceExtensions
 {
     private static readonly TimeSpan BackgroundCallTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>Reserving is on an order's request path; committing and releasing are not, but are as quick.</summary>
+    private static readonly TimeSpan ReservationCallTimeout = TimeSpan.FromSeconds(2);
+
     public static IHostApplicationBuilder AddExternalServices(this IHostApplicationBuilder builder)
     {
         AddHedgedClient<InventoryClient>(builder, InventoryClient.ServiceName);
         AddHedgedClient<ReviewsClient>(builder, ReviewsClient.ServiceName);
+        // Reservations go to the inventory service too, as writes: retried (the order id makes them idempotent), not hedged.
+        AddRetryingClient<ReservationsClient>(builder, InventoryClient.ServiceName, ReservationCallTimeout);
         // FX is read once per cache period, so a hedge would only add load: one bounded retry instead.
         AddRetryingClient<FxClient>(builder, FxClient.ServiceName);
         // Off the request path (queue functions): more time per call; idempotency keys make retries safe.

@@ -37,6 +37,19 @@ public sealed record ValidOrder(string CustomerId, string Email, string Currency
 
 public sealed record ValidLine(string Sku, int Quantity);
 
+/// <summary>
+/// The life of an order, in one place. Every transition is one SQL statement guarded by the state it leaves (and, once
+/// processing, by the lease of the invocation making it), so a late or duplicate message can never move an order back.
+/// <code>
+/// accepted   --claim--------------------------------------------------&gt; processing
+/// processing --transient failure: lease given back, retried later------&gt; processing (waitingReason, nextAttemptAt)
+/// processing --payment declined; stock released------------------------&gt; rejected
+/// processing --shipment booked, stock committed, payment captured------&gt; confirmed
+/// processing --refused, or retry budget spent; payment voided, stock released--&gt; failed
+/// </code>
+/// A payment goes <see cref="PaymentStatus"/> authorized, then captured or voided (or is declined); a reservation
+/// goes <see cref="ReservationStatus"/> held, then committed or released.
+/// </summary>
 public static class OrderStatus
 {
     public const string Accepted = "accepted";
@@ -44,4 +57,19 @@ public static class OrderStatus
     public const string Confirmed = "confirmed";
     public const string Rejected = "rejected";
     public const string Failed = "failed";
+}
+
+public static class PaymentStatus
+{
+    public const string Authorized = "authorized";
+    public const string Declined = "declined";
+    public const string Captured = "captured";
+    public const string Voided = "voided";
+}
+
+public static class ReservationStatus
+{
+    public const string Held = "held";
+    public const string Committed = "committed";
+    public const string Released = "released";
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Storefront.Api.Catalog;
 using Storefront.Api.ExternalServices;
@@ -22,18 +23,22 @@ public abstract record PlacementResult
 }
 
 /// <summary>
-/// Accepting an order: validate, then price it (Postgres), check stock (inventory) and get the rate
-/// (FX) concurrently, store it with its outbox message in one transaction, and hand the message to the
-/// queue. The caller gets its answer without waiting for payment, shipping or notification.
+/// Accepting an order: validate, then price it (Postgres), reserve its lines (inventory) and get the rate (FX)
+/// concurrently, store it with its outbox message in one transaction, and hand the message to the queue. An order
+/// that is not accepted gives its reservation back. The caller gets its answer without waiting for payment,
+/// shipping or notification.
 /// </summary>
 public sealed class OrderPlacement(
     OrderStore orders,
     ProductStore products,
-    InventoryClient inventory,
+    ReservationsClient reservations,
     FxRates fxRates,
     OutboxDispatcher outbox,
-    IOptions<OrdersOptions> options)
+    IOptions<OrdersOptions> options,
+    ILogger<OrderPlacement> logger)
 {
+    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(2);
+
     public async Task<PlacementResult> PlaceAsync(string idempotencyKey, PlaceOrderRequest request, CancellationToken cancellationToken)
     {
         var (order, errors) = OrderValidator.Validate(request);
@@ -48,49 +53,53 @@ public sealed class OrderPlacement(
             return Replay(earlier, requestHash);
         }
 
-        var skus = order.Lines.Select(l => l.Sku).ToArray();
-        var pricesTask = products.GetManyAsync(skus, cancellationToken);
-        var stockTask = CheckStockAsync(order.Lines, cancellationToken);
+        // The order id comes first: it is the reservation's id, so whatever happens next, what it holds can be released.
+        var orderId = Guid.CreateVersion7();
+        var pricesTask = products.GetManyAsync([.. order.Lines.Select(l => l.Sku)], cancellationToken);
+        var reservationTask = ReserveAsync(orderId, order.Lines, cancellationToken);
         var ratesTask = order.Currency == FxRates.BaseCurrency ? Task.FromResult<FxRatesSnapshot?>(null) : RatesAsync(cancellationToken);
-        await Task.WhenAll(pricesTask, stockTask, ratesTask);
+        PlacementResult? refusal;
+        try
+        {
+            await Task.WhenAll(pricesTask, reservationTask, ratesTask);
+            refusal = Refusal(order, await pricesTask, await reservationTask, await ratesTask);
+        }
+        catch
+        {
+            await ReleaseQuietlyAsync(orderId);
+            throw;
+        }
+
+        if (refusal is not null)
+        {
+            if (await reservationTask is not ReservationResult.Short)
+            {
+                await ReleaseQuietlyAsync(orderId);
+            }
+
+            return refusal;
+        }
 
         var prices = await pricesTask;
-        var unknown = order.Lines.Select((line, index) => (line, index)).Where(l => !prices.ContainsKey(l.line.Sku)).ToArray();
-        if (unknown.Length > 0)
-        {
-            return new PlacementResult.Invalid(unknown.ToDictionary(u => $"lines[{u.index}].sku", u => new[] { $"'{u.line.Sku}' is not in the catalog." }));
-        }
-
-        if (await stockTask is not { } shortSkus)
-        {
-            return new PlacementResult.DependencyUnavailable("inventory");
-        }
-
-        if (shortSkus.Count > 0)
-        {
-            return new PlacementResult.InsufficientStock(shortSkus);
-        }
-
-        var rate = 1m;
-        if (order.Currency != FxRates.BaseCurrency)
-        {
-            if (await ratesTask is not { } rates)
-            {
-                return new PlacementResult.DependencyUnavailable("fx");
-            }
-
-            if (!rates.Rates.TryGetValue(order.Currency, out rate))
-            {
-                return new PlacementResult.Invalid(new() { ["currency"] = [$"'{order.Currency}' is not a supported currency."] });
-            }
-        }
-
+        var rate = order.Currency == FxRates.BaseCurrency ? 1m : (await ratesTask)!.Rates[order.Currency];
         var unitPrices = order.Lines.Select(l => Money.Convert(prices[l.Sku].PriceUsd, order.Currency, rate).Amount).ToArray();
         var total = order.Lines.Select((l, i) => l.Quantity * unitPrices[i]).Sum();
-        var stored = await orders.InsertAsync(new NewOrder(Guid.CreateVersion7(), idempotencyKey, requestHash, order, unitPrices, total), cancellationToken);
+        (StoredAcceptance Acceptance, long OutboxId)? stored;
+        try
+        {
+            stored = await orders.InsertAsync(new NewOrder(orderId, idempotencyKey, requestHash, order, unitPrices, total), cancellationToken);
+        }
+        catch
+        {
+            // Not stored (or not known to be: then the client's retry with its key finds it, and this hold expires).
+            await ReleaseQuietlyAsync(orderId);
+            throw;
+        }
+
         if (stored is not { } accepted)
         {
             // A concurrent request with the same key won the insert; answer as it did.
+            await ReleaseQuietlyAsync(orderId);
             var winner = await orders.FindByIdempotencyKeyAsync(idempotencyKey, cancellationToken)
                 ?? throw new InvalidOperationException("An order insert conflicted on its idempotency key, but no order holds the key.");
             return Replay(winner, requestHash);
@@ -100,35 +109,72 @@ public sealed class OrderPlacement(
         return new PlacementResult.Accepted(accepted.Acceptance.Answer);
     }
 
+    /// <summary>Why the order cannot be accepted as it stands, or null when it can.</summary>
+    private static PlacementResult? Refusal(ValidOrder order, Dictionary<string, ProductRow> prices, ReservationResult? reservation, FxRatesSnapshot? rates)
+    {
+        var unknown = order.Lines.Select((line, index) => (line, index)).Where(l => !prices.ContainsKey(l.line.Sku)).ToArray();
+        if (unknown.Length > 0)
+        {
+            return new PlacementResult.Invalid(unknown.ToDictionary(u => $"lines[{u.index}].sku", u => new[] { $"'{u.line.Sku}' is not in the catalog." }));
+        }
+
+        switch (reservation)
+        {
+            case null:
+                return new PlacementResult.DependencyUnavailable("inventory");
+            case ReservationResult.Short shortage:
+                return new PlacementResult.InsufficientStock([.. shortage.Skus.Order(StringComparer.Ordinal)]);
+        }
+
+        if (order.Currency != FxRates.BaseCurrency)
+        {
+            if (rates is null)
+            {
+                return new PlacementResult.DependencyUnavailable("fx");
+            }
+
+            if (!rates.Rates.ContainsKey(order.Currency))
+            {
+                return new PlacementResult.Invalid(new() { ["currency"] = [$"'{order.Currency}' is not a supported currency."] });
+            }
+        }
+
+        return null;
+    }
+
     private static PlacementResult Replay(StoredAcceptance earlier, byte[] requestHash) =>
         CryptographicOperations.FixedTimeEquals(earlier.RequestHash, requestHash)
             ? new PlacementResult.Accepted(earlier.Answer)
             : new PlacementResult.KeyReused();
 
-    /// <returns>The skus without enough stock, or null when inventory could not answer for every line.</returns>
-    private async Task<IReadOnlyList<string>?> CheckStockAsync(IReadOnlyList<ValidLine> lines, CancellationToken cancellationToken)
+    /// <returns>The reservation's outcome, or null when inventory could not answer.</returns>
+    private async Task<ReservationResult?> ReserveAsync(Guid orderId, IReadOnlyList<ValidLine> lines, CancellationToken cancellationToken)
     {
-        var shortSkus = new System.Collections.Concurrent.ConcurrentBag<string>();
         try
         {
-            await Parallel.ForEachAsync(
-                lines,
-                new ParallelOptions { MaxDegreeOfParallelism = options.Value.StockCheckConcurrency, CancellationToken = cancellationToken },
-                async (line, token) =>
-                {
-                    var stock = await inventory.GetStockAsync(line.Sku, token);
-                    if (stock is null || stock.Available < line.Quantity)
-                    {
-                        shortSkus.Add(line.Sku);
-                    }
-                });
+            return await reservations.ReserveAsync(orderId, lines.Select(l => (l.Sku, l.Quantity)), options.Value.ReservationTtl, cancellationToken);
         }
         catch (Exception exception) when (Dependencies.IsServiceFailure(exception, cancellationToken))
         {
             return null;
         }
+    }
 
-        return [.. shortSkus.Order(StringComparer.Ordinal)];
+    /// <summary>
+    /// Gives back what an order that was not accepted may hold, without holding up the answer for long; when inventory
+    /// cannot be reached, the reservation expires by itself.
+    /// </summary>
+    private async Task ReleaseQuietlyAsync(Guid orderId)
+    {
+        using var bound = new CancellationTokenSource(ReleaseTimeout);
+        try
+        {
+            await reservations.ReleaseAsync(orderId, bound.Token);
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning("The reservation of unaccepted order {OrderId} is left to expire: {Error}", orderId, exception.Message);
+        }
     }
 
     private async Task<FxRatesSnapshot?> RatesAsync(CancellationToken cancellationToken)

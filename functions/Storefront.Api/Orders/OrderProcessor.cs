@@ -7,14 +7,16 @@ using Storefront.Api.Infrastructure.Recovery;
 namespace Storefront.Api.Orders;
 
 /// <summary>
-/// The background half of an order: authorize the payment, book the shipment, capture the payment, confirm, notify.
-/// Every step is safe to repeat (the services deduplicate by idempotency keys derived from the order id, and the
-/// order's own writes are guarded by its lease), so a retry or redelivered message never charges or ships twice and
-/// resumes where the last attempt stopped. An order that fails after its payment was authorized has it voided.
+/// The background half of an order: authorize the payment, book the shipment, commit the stock reserved at acceptance,
+/// capture the payment, confirm, notify. Every step is safe to repeat (the services deduplicate by idempotency keys
+/// derived from the order id, and the order's own writes are guarded by its lease), so a retry or redelivered message
+/// never charges, ships or sells twice and resumes where the last attempt stopped. An order that ends without being
+/// confirmed gives its stock back and has its authorization voided; the order reaches its final status only after.
 /// </summary>
 public sealed class OrderProcessor(
     OrderStore orders,
     PaymentsClient payments,
+    ReservationsClient reservations,
     ShippingClient shipping,
     NotificationsClient notifications,
     IOptions<RecoveryOptions> recovery,
@@ -49,6 +51,8 @@ public sealed class OrderProcessor(
             var payment = await payments.AuthorizeAsync(order.Id, order.CustomerId, order.Total, order.Currency, cancellationToken);
             if (!payment.Authorized)
             {
+                progress.Step = "releasing the stock";
+                await ReleaseStockAsync(order.Id, order.ReservationStatus, cancellationToken);
                 await orders.RejectAsync(order.Id, leaseToken, payment.PaymentId, payment.Reason ?? "payment declined", cancellationToken);
                 logger.LogInformation("Order {OrderId} rejected: {Reason}", order.Id, payment.Reason);
                 return;
@@ -62,6 +66,12 @@ public sealed class OrderProcessor(
         var items = order.Lines.Select(l => new ShipmentItem(l.Sku, l.Quantity)).ToArray();
         var shipment = await shipping.BookAsync(order.Id, order.Country, order.Postcode, items, cancellationToken);
 
+        if (order.ReservationStatus == ReservationStatus.Held)
+        {
+            progress.Step = "committing the stock";
+            await reservations.CommitAsync(order.Id, cancellationToken);
+        }
+
         progress.Step = "capturing the payment";
         await payments.CaptureAsync(paymentId!, order.Id, cancellationToken);
 
@@ -72,13 +82,13 @@ public sealed class OrderProcessor(
 
     public async Task FailAsync(OrderWork order, Guid leaseToken, string reason, CancellationToken cancellationToken)
     {
-        var (paymentId, paymentStatus) = await orders.DecideFailureAsync(order.Id, leaseToken, reason, cancellationToken);
-        if (paymentStatus == "authorized")
+        var (paymentId, paymentStatus, reservationStatus) = await orders.DecideFailureAsync(order.Id, leaseToken, reason, cancellationToken);
+        if (paymentStatus == PaymentStatus.Authorized)
         {
             try
             {
                 await payments.VoidAsync(paymentId!, order.Id, cancellationToken);
-                paymentStatus = "voided";
+                paymentStatus = PaymentStatus.Voided;
             }
             catch (Exception exception) when (Dependencies.IsPermanentRefusal(exception))
             {
@@ -87,7 +97,29 @@ public sealed class OrderProcessor(
             }
         }
 
-        await orders.FailAsync(order.Id, leaseToken, paymentStatus, cancellationToken);
+        try
+        {
+            reservationStatus = await ReleaseStockAsync(order.Id, reservationStatus, cancellationToken);
+        }
+        catch (Exception exception) when (Dependencies.IsPermanentRefusal(exception))
+        {
+            // Committed already (a capture refused after the commit): the units stay sold; an operator must look at it.
+            logger.LogError("Order {OrderId} fails, but its stock could not be released: {Error}", order.Id, exception.Message);
+        }
+
+        await orders.FailAsync(order.Id, leaseToken, paymentStatus, reservationStatus, cancellationToken);
+    }
+
+    /// <returns>The reservation's status after the call.</returns>
+    private async Task<string?> ReleaseStockAsync(Guid orderId, string? reservationStatus, CancellationToken cancellationToken)
+    {
+        if (reservationStatus != ReservationStatus.Held)
+        {
+            return reservationStatus;
+        }
+
+        await reservations.ReleaseAsync(orderId, cancellationToken);
+        return ReservationStatus.Released;
     }
 
     private async Task NotifyAsync(OrderWork order, ShipmentResult shipment, CancellationToken cancellationToken)

@@ -25,6 +25,7 @@ public sealed record OrderWork(
     IReadOnlyList<OrderLineView> Lines,
     string? PaymentId,
     string? PaymentStatus,
+    string? ReservationStatus,
     string? FailureReason,
     DateTimeOffset? FirstFailureAt);
 
@@ -55,8 +56,8 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
 
         await using var insertOrder = new NpgsqlCommand(
             """
-            INSERT INTO orders (id, idempotency_key, request_hash, customer_id, email, currency, total, ship_to_country, ship_to_postcode)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            INSERT INTO orders (id, idempotency_key, request_hash, customer_id, email, currency, total, ship_to_country, ship_to_postcode, reservation_status)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'held')
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING created_at
             """,
@@ -142,7 +143,7 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
             """
             UPDATE orders SET status = 'processing', lease_token = $2, lease_expires_at = now() + $3, attempts = attempts + 1, updated_at = now()
             WHERE id = $1 AND status IN ('accepted', 'processing') AND (lease_expires_at IS NULL OR lease_expires_at < now())
-            RETURNING id, customer_id, email, currency, total, ship_to_country, ship_to_postcode, payment_id, payment_status, failure_reason, first_failure_at
+            RETURNING id, customer_id, email, currency, total, ship_to_country, ship_to_postcode, payment_id, payment_status, failure_reason, first_failure_at, reservation_status
             """)
         {
             Parameters = { new NpgsqlParameter<Guid> { TypedValue = id }, new NpgsqlParameter<Guid> { TypedValue = leaseToken }, new NpgsqlParameter<TimeSpan> { TypedValue = lease } },
@@ -169,7 +170,8 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
         var head = (Id: reader.GetGuid(0), Customer: reader.GetString(1), Email: reader.GetString(2), Currency: reader.GetString(3), Total: reader.GetDecimal(4),
             Country: reader.GetString(5), Postcode: reader.GetString(6), PaymentId: reader.IsDBNull(7) ? null : reader.GetString(7),
             PaymentStatus: reader.IsDBNull(8) ? null : reader.GetString(8), FailureReason: reader.IsDBNull(9) ? null : reader.GetString(9),
-            FirstFailureAt: reader.IsDBNull(10) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(10));
+            FirstFailureAt: reader.IsDBNull(10) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(10),
+            ReservationStatus: reader.IsDBNull(11) ? null : reader.GetString(11));
         await reader.NextResultAsync(cancellationToken);
         var lines = new List<OrderLineView>();
         while (await reader.ReadAsync(cancellationToken))
@@ -178,7 +180,7 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
         }
 
         return new Claim<OrderWork>.Taken(new OrderWork(
-            head.Id, head.Customer, head.Email, head.Currency, head.Total, head.Country, head.Postcode, lines, head.PaymentId, head.PaymentStatus, head.FailureReason, head.FirstFailureAt));
+            head.Id, head.Customer, head.Email, head.Currency, head.Total, head.Country, head.Postcode, lines, head.PaymentId, head.PaymentStatus, head.ReservationStatus, head.FailureReason, head.FirstFailureAt));
     }
 
     public async Task<bool> RenewLeaseAsync(Guid id, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken) =>
@@ -200,7 +202,10 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
     public Task RejectAsync(Guid id, Guid leaseToken, string paymentId, string reason, CancellationToken cancellationToken) =>
         GuardedAsync(
             id,
-            $"UPDATE orders SET status = 'rejected', payment_id = $3, payment_status = 'declined', failure_reason = $4, {Released} WHERE id = $1 AND lease_token = $2 AND status = 'processing'",
+            $"""
+            UPDATE orders SET status = 'rejected', payment_id = $3, payment_status = 'declined', reservation_status = {StockReleased}, failure_reason = $4, {Released}
+            WHERE id = $1 AND lease_token = $2 AND status = 'processing'
+            """,
             cancellationToken,
             leaseToken,
             paymentId,
@@ -211,7 +216,8 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
         GuardedAsync(
             id,
             $"""
-            UPDATE orders SET status = 'confirmed', payment_status = 'captured', shipment_id = $3, shipment_carrier = $4, shipment_eta_days = $5, {Released}
+            UPDATE orders SET status = 'confirmed', payment_status = 'captured', reservation_status = {StockCommitted},
+                   shipment_id = $3, shipment_carrier = $4, shipment_eta_days = $5, {Released}
             WHERE id = $1 AND lease_token = $2 AND status = 'processing'
             """,
             cancellationToken,
@@ -222,12 +228,12 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Records that the order will fail and why, before anything is undone, so that a retry after a failed undo
-    /// resumes it. Returns the payment to undo, as stored.
+    /// resumes it. Returns the payment and reservation to undo, as stored.
     /// </summary>
-    public async Task<(string? PaymentId, string? PaymentStatus)> DecideFailureAsync(Guid id, Guid leaseToken, string reason, CancellationToken cancellationToken)
+    public async Task<(string? PaymentId, string? PaymentStatus, string? ReservationStatus)> DecideFailureAsync(Guid id, Guid leaseToken, string reason, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "UPDATE orders SET failure_reason = $3, updated_at = now() WHERE id = $1 AND lease_token = $2 AND status = 'processing' RETURNING payment_id, payment_status");
+            "UPDATE orders SET failure_reason = $3, updated_at = now() WHERE id = $1 AND lease_token = $2 AND status = 'processing' RETURNING payment_id, payment_status, reservation_status");
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = leaseToken });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = DataSourceExtensions.BoundedError(reason) });
@@ -237,17 +243,18 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
             throw new LeaseLostException(id);
         }
 
-        return (reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+        return (reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2));
     }
 
-    /// <summary>Ends the order as failed (its failure reason was recorded first), with what became of its payment.</summary>
-    public Task FailAsync(Guid id, Guid leaseToken, string? paymentStatus, CancellationToken cancellationToken) =>
+    /// <summary>Ends the order as failed (its failure reason was recorded first), with what became of its payment and reservation.</summary>
+    public Task FailAsync(Guid id, Guid leaseToken, string? paymentStatus, string? reservationStatus, CancellationToken cancellationToken) =>
         GuardedAsync(
             id,
-            $"UPDATE orders SET status = 'failed', payment_status = $3, {Released} WHERE id = $1 AND lease_token = $2 AND status = 'processing'",
+            $"UPDATE orders SET status = 'failed', payment_status = $3, reservation_status = $4, {Released} WHERE id = $1 AND lease_token = $2 AND status = 'processing'",
             cancellationToken,
             leaseToken,
-            (object?)paymentStatus ?? DBNull.Value);
+            (object?)paymentStatus ?? DBNull.Value,
+            (object?)reservationStatus ?? DBNull.Value);
 
     /// <summary>Gives the lease back after a transient failure: the order waits for <paramref name="delay"/>, and says why.</summary>
     public Task RecordRetryAsync(Guid id, Guid leaseToken, string reason, TimeSpan delay, CancellationToken cancellationToken) =>
@@ -265,6 +272,10 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
 
     /// <summary>What every transition to a final status also sets: no lease, nothing to wait for.</summary>
     private const string Released = "lease_token = NULL, lease_expires_at = NULL, last_error = NULL, updated_at = now()";
+
+    // An order accepted before reservations existed (null) holds nothing, and keeps null.
+    private const string StockReleased = "CASE WHEN reservation_status IS NULL THEN NULL ELSE 'released' END";
+    private const string StockCommitted = "CASE WHEN reservation_status IS NULL THEN NULL ELSE 'committed' END";
 
     /// <summary>A write that only the lease holder may make; a lost lease means another invocation owns the order now.</summary>
     private async Task GuardedAsync(Guid id, string sql, CancellationToken cancellationToken, Guid leaseToken, params object[] parameters)

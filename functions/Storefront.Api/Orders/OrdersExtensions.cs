@@ -10,7 +10,7 @@ public static class OrdersExtensions
     {
         builder.Services.AddOptions<OrdersOptions>()
             .Bind(builder.Configuration.GetSection(OrdersOptions.Section))
-            .Validate(o => o.StockCheckConcurrency is >= 1 and <= 50, "Orders: StockCheckConcurrency 1..50.")
+            .Validate(o => o.ReservationTtl >= TimeSpan.FromMinutes(1) && o.ReservationTtl <= TimeSpan.FromDays(1), "Orders: ReservationTtl 1 minute to 1 day.")
             .ValidateOnStart();
         builder.Services.AddSingleton<OrderStore>();
         builder.Services.AddSingleton<OrderPlacement>();

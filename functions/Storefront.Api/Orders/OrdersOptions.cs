@@ -5,6 +5,9 @@ public sealed class OrdersOptions
 {
     public const string Section = "Orders";
 
-    /// <summary>How many order lines check their stock at the same time.</summary>
-    public int StockCheckConcurrency { get; set; } = 8;
+    /// <summary>
+    /// How long an order's stock reservation holds unless committed or released: longer than the retry budget
+    /// (Recovery:RetryBudget) with room for a queue backlog, so that only orders never stored lose theirs this way.
+    /// </summary>
+    public TimeSpan ReservationTtl { get; set; } = TimeSpan.FromMinutes(30);
 }

@@ -62,7 +62,7 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
         Assert.Contains("authorizing the payment", waiting.GetProperty("waitingReason").GetString(), StringComparison.Ordinal);
         Assert.Equal(JsonValueKind.String, waiting.GetProperty("nextAttemptAt").ValueKind);
 
-        await stack.ResetSimulatorAsync();
+        await stack.ConfigureServiceAsync("payments", new { errorRate = 0.0 });
         var order = await stack.WaitUntilFinishedAsync(id, Patience);
 
         Assert.Equal("confirmed", order.GetProperty("status").GetString());
@@ -101,6 +101,8 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
         Assert.Equal("voided", payment.GetProperty("state").GetString());
         Assert.Equal(0, payment.GetProperty("captures").GetInt32());
         Assert.Equal(1, payment.GetProperty("voids").GetInt32());
+        var reservation = Assert.Single((await stack.Simulator.GetFromJsonAsync<JsonElement>($"admin/reservations?orderId={id}")).EnumerateArray());
+        Assert.Equal("released", reservation.GetProperty("status").GetString());
     }
 
     [Fact]
