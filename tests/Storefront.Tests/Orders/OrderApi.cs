@@ -29,6 +29,35 @@ internal static class OrderApi
         return await stack.Client.SendAsync(request);
     }
 
+    /// <summary>
+    /// Places an order as the README tells a client to: a 5xx or no answer is retried with the same Idempotency-Key and
+    /// body, after Retry-After when the answer has one (bounded in attempts). Returns the first answer that is not a 5xx.
+    /// </summary>
+    public static async Task<HttpResponseMessage> PlaceRetryingAsync(this StorefrontStack stack, object body, string key, int maxAttempts = 400)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            TimeSpan wait;
+            try
+            {
+                var response = await stack.PlaceAsync(body, key);
+                if ((int)response.StatusCode < 500 || attempt == maxAttempts)
+                {
+                    return response;
+                }
+
+                wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromMilliseconds(250);
+                response.Dispose();
+            }
+            catch (HttpRequestException) when (attempt < maxAttempts)
+            {
+                wait = TimeSpan.FromMilliseconds(250);
+            }
+
+            await Task.Delay(wait);
+        }
+    }
+
     public static async Task<JsonElement> GetOrderAsync(this StorefrontStack stack, Guid id)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"api/orders/{id}");

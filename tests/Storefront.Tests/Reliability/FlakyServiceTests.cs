@@ -96,25 +96,11 @@ public sealed class FlakyServiceTests(StorefrontStack stack, ITestOutputHelper o
         var ids = new List<Guid>();
         for (var i = 0; i < Orders; i++)
         {
-            // A 503 (inventory unavailable) says "retry with the same Idempotency-Key": a client does so, boundedly.
             var key = Guid.NewGuid().ToString("N");
             var body = OrderApi.Body(sku: InStock[i], quantity: 1, customerId: i % 5 == 4 ? $"decline-{i}" : $"c-{i}");
-            HttpResponseMessage? response = null;
-            for (var attempt = 0; attempt < 20; attempt++)
-            {
-                response?.Dispose();
-                response = await stack.PlaceAsync(body, key);
-                if (response.StatusCode != HttpStatusCode.ServiceUnavailable)
-                {
-                    break;
-                }
-
-                // As a polite client does: wait as long as Retry-After says (an open circuit stays open that long).
-                await Task.Delay(response.Headers.RetryAfter?.Delta ?? throw new InvalidOperationException("a 503 without Retry-After"));
-            }
-
-            ids.Add(await OrderApi.AcceptedIdAsync(response!));
-            response!.Dispose();
+            // A 503 (inventory unavailable) says "retry with the same Idempotency-Key": a client does so, after Retry-After.
+            using var response = await stack.PlaceRetryingAsync(body, key, maxAttempts: 20);
+            ids.Add(await OrderApi.AcceptedIdAsync(response));
         }
 
         Assert.Equal(Orders, ids.Distinct().Count());

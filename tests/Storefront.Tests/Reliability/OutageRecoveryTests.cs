@@ -58,7 +58,7 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
             for (var i = 0; i < 3; i++)
             {
                 var key = $"burst-{Guid.NewGuid():N}";
-                accepted.Add((key, await PlaceUntilAcceptedAsync(OrderApi.Body(), key)));
+                accepted.Add((key, await OrderApi.AcceptedIdAsync(await stack.PlaceRetryingAsync(OrderApi.Body(), key))));
             }
 
             return accepted;
@@ -158,32 +158,6 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
         Assert.True(await StorefrontStack.EventuallyAsync(
             async () => await SendAsync(HttpMethod.Get, $"api/reports/{id}/content", r => Task.FromResult(r.StatusCode)) == HttpStatusCode.OK,
             Patience));
-    }
-
-    /// <summary>What the README tells a client: a 5xx or no answer is retried with the same Idempotency-Key (bounded here).</summary>
-    private async Task<Guid> PlaceUntilAcceptedAsync(object body, string key)
-    {
-        for (var attempt = 0; attempt < 400; attempt++)
-        {
-            try
-            {
-                using var response = await stack.PlaceAsync(body, key);
-                if (response.StatusCode == HttpStatusCode.Accepted)
-                {
-                    return await OrderApi.AcceptedIdAsync(response);
-                }
-
-                Assert.True((int)response.StatusCode >= 500, $"unexpected {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-            }
-            catch (HttpRequestException)
-            {
-                // No answer: retried like a 5xx.
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new InvalidOperationException($"order {key} was never accepted");
     }
 
     private async Task<T> SendAsync<T>(HttpMethod method, string url, Func<HttpResponseMessage, Task<T>> read)
