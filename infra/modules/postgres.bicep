@@ -162,8 +162,9 @@ resource pgBouncer 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@202
   }
 ]
 
-// 0.0.0.0 - 0.0.0.0 is the documented form of "allow public access from any Azure service": the Flex
-// Consumption instances (and GitHub-hosted runners) have no fixed outbound addresses. Only Entra tokens can log in.
+// 0.0.0.0 - 0.0.0.0 is the documented form of "allow public access from any Azure service", any tenant's: only
+// for an app outside the virtual network, whose Flex Consumption instances have no fixed outbound addresses. Only
+// Entra tokens can log in.
 resource azureServicesRule 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (publicNetworkAccess && allowAzureServices) {
   parent: server
   name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
