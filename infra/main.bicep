@@ -152,8 +152,8 @@ param postgresAllowedClientIpAddress string = ''
 //   (1) client side:  postgresMaxPoolSize x (functionAppMaximumInstanceCount x function groups
 //                                            + functionAppAlwaysReadyHttpInstances) <= pgBouncerMaxClientConnections
 //                     dev:  20 x (40 x 6 + 0) = 4800 <= 5000
-//       Flex Consumption scales per function group (functionScaleGroups below: the HTTP functions together, each
-//       queue-triggered and timer function alone), each group up to functionAppMaximumInstanceCount on-demand
+//       Flex Consumption scales per function group (functionScaleGroupCount below: the HTTP functions together,
+//       each queue-triggered and timer function alone), each group up to functionAppMaximumInstanceCount on-demand
 //       instances, always-ready instances on top. Every instance's Npgsql pool ("Max Pool Size") can be full at
 //       the same time when every group is at full scale-out. PgBouncer client connections are cheap (no server
 //       connection each): 5000 is Azure's default max_client_conn.
@@ -217,24 +217,18 @@ var postgresMaxConnectionsBySku = {
 var postgresReservedConnections = 15
 var postgresDirectConnections = 20
 var pgBouncerPoolCount = 2
-// The app's Flex Consumption scale groups, as the platform names them: "http" for all HTTP functions, then one
-// per other function (tests/Infrastructure.Tests keeps this list equal to the app's functions.metadata).
-var functionScaleGroups = [
-  'http'
-  'function:ProcessOrder'
-  'function:FailPoisonedOrder'
-  'function:SweepOrders'
-  'function:GenerateReport'
-  'function:FailPoisonedReport'
-]
-var functionAppMostInstances = functionAppMaximumInstanceCount * length(functionScaleGroups) + functionAppAlwaysReadyHttpInstances
+// The app's Flex Consumption scale groups: one for all HTTP functions, plus one per other function (two queue
+// triggers and their two poison-queue triggers, one timer). tests/Infrastructure.Tests compares it with the app's
+// functions.metadata.
+var functionScaleGroupCount = 6
+var functionAppMostInstances = functionAppMaximumInstanceCount * functionScaleGroupCount + functionAppAlwaysReadyHttpInstances
 var pgBouncerClientDemand = postgresMaxPoolSize * functionAppMostInstances
 var postgresServerBudget = postgresMaxConnectionsBySku[postgresSkuName] - postgresReservedConnections - postgresDirectConnections
 var pgBouncerServerDemand = pgBouncerDefaultPoolSize * pgBouncerPoolCount
 
 var pgBouncerMaxClientConnectionsChecked = pgBouncerClientDemand <= pgBouncerMaxClientConnections
   ? pgBouncerMaxClientConnections
-  : fail('Pool arithmetic: postgresMaxPoolSize x (functionAppMaximumInstanceCount x ${length(functionScaleGroups)} function groups + functionAppAlwaysReadyHttpInstances) = ${pgBouncerClientDemand} exceeds pgBouncerMaxClientConnections (${pgBouncerMaxClientConnections}).')
+  : fail('Pool arithmetic: postgresMaxPoolSize x (functionAppMaximumInstanceCount x ${functionScaleGroupCount} function groups + functionAppAlwaysReadyHttpInstances) = ${pgBouncerClientDemand} exceeds pgBouncerMaxClientConnections (${pgBouncerMaxClientConnections}).')
 var pgBouncerDefaultPoolSizeChecked = pgBouncerServerDemand <= postgresServerBudget
   ? pgBouncerDefaultPoolSize
   : fail('Pool arithmetic: pgBouncerDefaultPoolSize x ${pgBouncerPoolCount} = ${pgBouncerServerDemand} exceeds max_connections of ${postgresSkuName} minus reserved and direct connections (${postgresServerBudget}).')

@@ -1,6 +1,7 @@
 // Alerts on what the app's users feel, evaluated on the Application Insights telemetry of the app (host and
-// worker): the share of HTTP requests answered with 5xx, any message reaching a poison queue (an order or report
-// that failed for good), and how long messages waited on "orders" before a function took them.
+// worker): the share of HTTP requests answered with 5xx, any message reaching a poison queue (its work failed
+// every attempt), and how long messages waited on "orders" before a function took them. The queue alerts read the
+// Functions host's own log lines, so they do not depend on the app's function names.
 
 @description('Azure region of the alert rules.')
 param location string
@@ -56,18 +57,18 @@ var rules = [
   {
     name: 'poison-messages'
     severity: 1
-    description: 'A message reached a poison queue (orders-poison or reports-poison): an order or report failed for good.'
-    // The FailPoisoned* functions are triggered by the poison queues, so each invocation is a message that was on one.
-    query: 'requests | where operation_Name in ("FailPoisonedOrder", "FailPoisonedReport") | summarize messages = count()'
+    description: 'A message reached a poison queue (e.g. orders-poison): its work failed on every attempt.'
+    // Logged by the host's queue listener each time it moves a message to a poison queue.
+    query: 'traces | where message startswith "Message has reached MaxDequeueCount" and message contains "-poison\'" | summarize messages = count()'
     measure: 'messages'
     threshold: 0
   }
   {
     name: 'orders-message-age'
     severity: 2
-    description: 'A message waited more than ${ordersMessageAgeThresholdSeconds} seconds on the orders queue before ProcessOrder took it.'
-    // The host logs each dequeued message's insertion time ("Trigger Details: ... InsertedOn: ...").
-    query: 'traces | where operation_Name == "ProcessOrder" and message startswith "Trigger Details:" | extend inserted = todatetime(extract(@"InsertedOn: ([^,]+)", 1, message)) | where isnotnull(inserted) | summarize seconds = max(datetime_diff("second", timestamp, inserted))'
+    description: 'A message waited more than ${ordersMessageAgeThresholdSeconds} seconds on the orders queue before a function took it.'
+    // The host logs, per invocation, the queue that triggered it and the message's insertion time.
+    query: 'let taken = traces | where message contains "New queue message detected on \'orders\'." | distinct operation_Id; traces | where message startswith "Trigger Details:" and operation_Id in (taken) | extend inserted = todatetime(extract(@"InsertedOn: ([^,]+)", 1, message)) | where isnotnull(inserted) | summarize seconds = max(datetime_diff("second", timestamp, inserted))'
     measure: 'seconds'
     threshold: ordersMessageAgeThresholdSeconds
   }

@@ -210,6 +210,23 @@ public sealed partial class TemplateTests
         Assert.True(AppSettings().TryGetValue(setting, out var value) && value.Length > 0, $"app setting {setting} is missing");
     }
 
+    /// <summary>A trigger's %Name% expression (e.g. a timer's schedule) the host cannot resolve disables the function.</summary>
+    [Fact]
+    public void Every_setting_a_trigger_binding_refers_to_is_set_on_the_function_app()
+    {
+        var functions = JsonNode.Parse(File.ReadAllText(Path.Combine(Bicep.AppDirectory, "functions.metadata")))!.AsArray();
+        var referenced = functions
+            .SelectMany(f => f!["bindings"]!.AsArray())
+            .SelectMany(b => b!.AsObject().Select(p => p.Value).OfType<JsonValue>())
+            .Where(v => v.TryGetValue<string>(out _))
+            .SelectMany(v => BindingSetting().Matches(v.GetValue<string>()).Select(m => m.Groups[1].Value.Replace(":", "__", StringComparison.Ordinal)))
+            .ToHashSet();
+        Assert.NotEmpty(referenced);
+
+        var settings = AppSettings();
+        Assert.All(referenced, name => Assert.True(settings.ContainsKey(name), $"app setting {name} (a binding expression of functions.metadata) is missing"));
+    }
+
     [Fact]
     public void Identity_based_settings_name_the_app_identity()
     {
@@ -264,6 +281,9 @@ public sealed partial class TemplateTests
 
     [GeneratedRegex(@"variables\('roles'\)\.(\w+)")]
     private static partial Regex RoleVariable();
+
+    [GeneratedRegex("%([^%]+)%")]
+    private static partial Regex BindingSetting();
 
     [GeneratedRegex("(?i)secret|password|pwd")]
     private static partial Regex SecretName();
