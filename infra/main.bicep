@@ -1,7 +1,7 @@
 // Storefront API on Azure: Flex Consumption function app (.NET 10 isolated), identity-only storage, Entra-only
-// PostgreSQL Flexible Server behind its built-in PgBouncer, Application Insights without local auth.
-// Optional private networking (vnetEnabled). Nothing here is a secret, so there is no Key Vault (see
-// infra/README.md, "Azure deployment").
+// PostgreSQL Flexible Server behind its built-in PgBouncer, Application Insights without local auth, diagnostic
+// settings to Log Analytics and alerts. Private networking by default (vnetEnabled). Nothing here is a secret, so
+// there is no Key Vault (see infra/README.md, "Azure deployment").
 targetScope = 'resourceGroup'
 
 // ---------------------------------------------------------------------------------------------------------
@@ -14,13 +14,17 @@ targetScope = 'resourceGroup'
 param environmentName string
 
 @description('Azure region of every resource; one offering Flex Consumption and PostgreSQL Flexible Server.')
+@minLength(1)
 param location string = resourceGroup().location
 
 @description('Tags applied to every resource (azd-env-name is added).')
 param tags object = {}
 
-@description('Private networking: the app integrates with a new virtual network and reaches storage (then closed to public access) and PostgreSQL (then without the Azure-services firewall rule) through private endpoints.')
-param vnetEnabled bool = false
+@description('E-mail address notified when an alert fires (5xx rate, poison messages, orders queue age); empty: the alerts show in the portal only.')
+param alertNotificationEmail string = ''
+
+@description('Private networking: the app integrates with a new virtual network and reaches storage (then closed to public access) and PostgreSQL through private endpoints. Off only on purpose: the app then reaches PostgreSQL over its public endpoint (postgresPublicNetworkAccess and postgresAllowAzureServices must be set).')
+param vnetEnabled bool = true
 
 // ---------------------------------------------------------------------------------------------------------
 // Function app
@@ -34,7 +38,10 @@ param vnetEnabled bool = false
 ])
 param functionAppInstanceMemoryMB int = 2048
 
-@description('Most instances the app scales out to; each holds up to postgresMaxPoolSize connections to PgBouncer.')
+// Flex Consumption scales per function group: all HTTP functions together, every other function (each queue
+// trigger, the timer) on its own, each group up to this many on-demand instances; always-ready instances come on
+// top. Every instance holds up to postgresMaxPoolSize connections: see the pool arithmetic below.
+@description('Most on-demand instances of each function group (Flex Consumption per-function scaling: the HTTP functions are one group, every other function is its own group).')
 @minValue(40)
 @maxValue(1000)
 param functionAppMaximumInstanceCount int = 40
@@ -46,32 +53,40 @@ param functionAppAlwaysReadyHttpInstances int = 0
 
 // Set deliberately rather than left to the memory-based default: a request holds at most one pooled
 // connection at a time and only while its SQL runs (service calls are awaited without one), so 16 concurrent
-// requests per instance stay within postgresMaxPoolSize (20) with room for the queue functions; more requests
-// per instance would queue on the Npgsql pool instead of making the platform add an instance.
+// requests per instance stay within postgresMaxPoolSize (20) (queue and timer functions run on instances of
+// their own groups, not on HTTP instances); more requests per instance would queue on the Npgsql pool instead
+// of making the platform add an instance.
 @description('Concurrent HTTP requests per instance before the platform scales out; keep at or below postgresMaxPoolSize.')
 @minValue(1)
 @maxValue(1000)
 param httpPerInstanceConcurrency int = 16
 
 @description('Base URL of the inventory service.')
+@minLength(1)
 param inventoryBaseUrl string
 
 @description('Base URL of the reviews service.')
+@minLength(1)
 param reviewsBaseUrl string
 
 @description('Base URL of the currency exchange (FX) service.')
+@minLength(1)
 param fxBaseUrl string
 
 @description('Base URL of the payments service.')
+@minLength(1)
 param paymentsBaseUrl string
 
 @description('Base URL of the shipping service.')
+@minLength(1)
 param shippingBaseUrl string
 
 @description('Base URL of the notifications service.')
+@minLength(1)
 param notificationsBaseUrl string
 
 @description('CRON expression (six fields, with seconds) of the outbox and stuck-order sweep.')
+@minLength(1)
 param ordersSweepSchedule string = '*/30 * * * * *'
 
 // ---------------------------------------------------------------------------------------------------------
@@ -123,14 +138,25 @@ param postgresAdminPrincipalName string
 ])
 param postgresAdminPrincipalType string = 'User'
 
-@description('Public IPv4 address allowed through the PostgreSQL firewall besides Azure services (e.g. your laptop, to run migrations); empty for none.')
+@description('Public network access to PostgreSQL (firewall rules only). Off by default: the app comes through the private endpoint. Needed when vnetEnabled is false, or to run migrations from outside the virtual network (a laptop, a GitHub-hosted runner through a temporary rule).')
+param postgresPublicNetworkAccess bool = false
+
+@description('The 0.0.0.0 firewall rule "allow Azure services": admits every Azure tenant\'s resources (only Entra tokens log in). Needed only when vnetEnabled is false (Flex Consumption has no fixed outbound addresses); requires postgresPublicNetworkAccess.')
+param postgresAllowAzureServices bool = false
+
+@description('Public IPv4 address allowed through the PostgreSQL firewall (e.g. your laptop, to run migrations); empty for none. Requires postgresPublicNetworkAccess.')
 param postgresAllowedClientIpAddress string = ''
 
 // Pool arithmetic. The app connects to PgBouncer (port 6432, pool_mode=transaction), never to PostgreSQL directly.
 //
-//   (1) client side:  postgresMaxPoolSize x functionAppMaximumInstanceCount <= pgBouncerMaxClientConnections
-//                     dev:  20 x 40 = 800 <= 1000
-//       Every instance's Npgsql pool ("Max Pool Size") can be full at the same time at full scale-out.
+//   (1) client side:  postgresMaxPoolSize x (functionAppMaximumInstanceCount x function groups
+//                                            + functionAppAlwaysReadyHttpInstances) <= pgBouncerMaxClientConnections
+//                     dev:  20 x (40 x 6 + 0) = 4800 <= 5000
+//       Flex Consumption scales per function group (functionScaleGroupCount below: the HTTP functions together,
+//       each queue-triggered and timer function alone), each group up to functionAppMaximumInstanceCount on-demand
+//       instances, always-ready instances on top. Every instance's Npgsql pool ("Max Pool Size") can be full at
+//       the same time when every group is at full scale-out. PgBouncer client connections are cheap (no server
+//       connection each): 5000 is Azure's default max_client_conn.
 //
 //   (2) server side:  pgBouncerDefaultPoolSize x pgBouncerPoolCount <= max_connections - reserved - direct
 //                     dev:  50 x 2 = 100 <= 859 - 15 - 20 = 824   (Standard_D2ds_v5: max_connections 859)
@@ -145,10 +171,10 @@ param postgresAllowedClientIpAddress string = ''
 @maxValue(100)
 param postgresMaxPoolSize int = 20
 
-@description('PgBouncer max_client_conn: client connections PgBouncer accepts in total (must cover every instance\'s full pool).')
+@description('PgBouncer max_client_conn: client connections PgBouncer accepts in total (must cover the full pool of every instance of every function group).')
 @minValue(10)
 @maxValue(50000)
-param pgBouncerMaxClientConnections int = 1000
+param pgBouncerMaxClientConnections int = 5000
 
 @description('PgBouncer default_pool_size: server connections per (user, database) pair (must fit in the server\'s max_connections).')
 @minValue(1)
@@ -191,16 +217,30 @@ var postgresMaxConnectionsBySku = {
 var postgresReservedConnections = 15
 var postgresDirectConnections = 20
 var pgBouncerPoolCount = 2
-var pgBouncerClientDemand = postgresMaxPoolSize * functionAppMaximumInstanceCount
+// The app's Flex Consumption scale groups: one for all HTTP functions, plus one per other function (two queue
+// triggers and their two poison-queue triggers, one timer). tests/Infrastructure.Tests compares it with the app's
+// functions.metadata.
+var functionScaleGroupCount = 6
+var functionAppMostInstances = functionAppMaximumInstanceCount * functionScaleGroupCount + functionAppAlwaysReadyHttpInstances
+var pgBouncerClientDemand = postgresMaxPoolSize * functionAppMostInstances
 var postgresServerBudget = postgresMaxConnectionsBySku[postgresSkuName] - postgresReservedConnections - postgresDirectConnections
 var pgBouncerServerDemand = pgBouncerDefaultPoolSize * pgBouncerPoolCount
 
 var pgBouncerMaxClientConnectionsChecked = pgBouncerClientDemand <= pgBouncerMaxClientConnections
   ? pgBouncerMaxClientConnections
-  : fail('Pool arithmetic: postgresMaxPoolSize x functionAppMaximumInstanceCount = ${pgBouncerClientDemand} exceeds pgBouncerMaxClientConnections (${pgBouncerMaxClientConnections}).')
+  : fail('Pool arithmetic: postgresMaxPoolSize x (functionAppMaximumInstanceCount x ${functionScaleGroupCount} function groups + functionAppAlwaysReadyHttpInstances) = ${pgBouncerClientDemand} exceeds pgBouncerMaxClientConnections (${pgBouncerMaxClientConnections}).')
 var pgBouncerDefaultPoolSizeChecked = pgBouncerServerDemand <= postgresServerBudget
   ? pgBouncerDefaultPoolSize
   : fail('Pool arithmetic: pgBouncerDefaultPoolSize x ${pgBouncerPoolCount} = ${pgBouncerServerDemand} exceeds max_connections of ${postgresSkuName} minus reserved and direct connections (${postgresServerBudget}).')
+
+// PostgreSQL's public endpoint exists only when asked for. Without the virtual network the app has no private
+// path and no fixed outbound address, so it needs the public endpoint and the Azure-services rule; firewall rules
+// need the public endpoint.
+var postgresPublicNetworkAccessChecked = !vnetEnabled && !(postgresPublicNetworkAccess && postgresAllowAzureServices)
+  ? fail('Without vnetEnabled the app reaches PostgreSQL over its public endpoint from no fixed address: set postgresPublicNetworkAccess and postgresAllowAzureServices, or vnetEnabled.')
+  : !postgresPublicNetworkAccess && (postgresAllowAzureServices || !empty(postgresAllowedClientIpAddress))
+      ? fail('postgresAllowAzureServices and postgresAllowedClientIpAddress are firewall rules of the public endpoint: they need postgresPublicNetworkAccess.')
+      : postgresPublicNetworkAccess
 
 // ---------------------------------------------------------------------------------------------------------
 // Resources
@@ -232,6 +272,7 @@ module storage 'modules/storage.bicep' = {
     containerNames: containerNames
     queueNames: queueNames
     privateOnly: vnetEnabled
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -248,14 +289,27 @@ module postgres 'modules/postgres.bicep' = {
     administratorPrincipalId: postgresAdminPrincipalId
     administratorPrincipalName: postgresAdminPrincipalName
     administratorPrincipalType: postgresAdminPrincipalType
-    allowAzureServices: !vnetEnabled
+    publicNetworkAccess: postgresPublicNetworkAccessChecked
+    allowAzureServices: postgresAllowAzureServices
     allowedClientIpAddress: postgresAllowedClientIpAddress
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
+    // pgbouncer.enabled is applied first by the module; these follow it.
     pgBouncerParameters: {
-      'pgbouncer.enabled': 'true'
       'pgbouncer.pool_mode': 'transaction'
       'pgbouncer.max_client_conn': pgBouncerMaxClientConnectionsChecked
       'pgbouncer.default_pool_size': pgBouncerDefaultPoolSizeChecked
     }
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    location: location
+    tags: allTags
+    namePrefix: 'alert-${resourceToken}'
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    notificationEmail: alertNotificationEmail
   }
 }
 
@@ -294,6 +348,7 @@ module functionApp 'modules/functionApp.bicep' = {
     alwaysReadyHttpInstances: functionAppAlwaysReadyHttpInstances
     httpPerInstanceConcurrency: httpPerInstanceConcurrency
     virtualNetworkSubnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
     appSettings: {
       // Host and app storage (queues, blobs), identity-based: no connection string exists (shared keys are off).
       AzureWebJobsStorage__credential: 'managedidentity'

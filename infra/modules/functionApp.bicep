@@ -1,6 +1,7 @@
 // Flex Consumption plan (FC1) and the function app: .NET 10 isolated worker, deployed from a blob container the
 // platform reads with the app's user-assigned identity; every connection the app and host make is
-// identity-based, so no app setting holds a secret.
+// identity-based, so no app setting holds a secret. Basic-auth publishing (SCM, FTP) is off: deployments sign in
+// with Entra ID. Logs and metrics go to Log Analytics.
 
 @description('Azure region of the plan and the app.')
 param location string
@@ -54,6 +55,9 @@ param virtualNetworkSubnetId string = ''
 
 @description('App settings (name to string value); none of them is a secret.')
 param appSettings object
+
+@description('Resource id of the Log Analytics workspace receiving the app\'s logs and metrics.')
+param logAnalyticsWorkspaceId string
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -133,6 +137,44 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
   properties: appSettings
+}
+
+// Publishing credentials (user name and password) would let anyone holding them deploy code; Entra-authenticated
+// deployment (azd, az functionapp deployment) does not need them.
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  scope: functionApp
+  name: 'to-log-analytics'
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
 }
 
 @description('Name of the function app.')

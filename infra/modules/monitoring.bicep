@@ -53,3 +53,6 @@ output applicationInsightsConnectionString string = applicationInsights.properti
 
 @description('Name of the Log Analytics workspace.')
 output logAnalyticsName string = logAnalytics.name
+
+@description('Resource id of the Log Analytics workspace (destination of every diagnostic setting).')
+output logAnalyticsId string = logAnalytics.id

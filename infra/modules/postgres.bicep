@@ -1,8 +1,9 @@
 // Azure Database for PostgreSQL Flexible Server with Microsoft Entra authentication only (no passwords exist),
-// the built-in PgBouncer (port 6432, transaction pooling) and the "storefront" database. Network: public
-// access limited by firewall rules: Azure services (unless the app comes through a private endpoint), plus an
-// optional client address for migrations from a laptop; the pipeline adds a temporary rule for its runner. The app's identity becomes a database principal in the migration step (pgaadauth_create_principal),
-// not here: ARM cannot create roles inside the database.
+// the built-in PgBouncer (port 6432, transaction pooling) and the "storefront" database. Network: no public
+// endpoint unless asked for (publicNetworkAccess); then firewall rules only: optionally Azure services (when the
+// app has no private endpoint) and a client address for migrations from a laptop; the pipeline adds a temporary
+// rule for its runner. Logs and metrics go to Log Analytics. The app's identity becomes a database principal in
+// the migration step (pgaadauth_create_principal), not here: ARM cannot create roles inside the database.
 
 @description('Azure region of the server.')
 param location string
@@ -63,14 +64,20 @@ param administratorPrincipalName string
 ])
 param administratorPrincipalType string
 
-@description('PgBouncer server parameters (name to value), applied one at a time; checked against the pool arithmetic by main.bicep.')
+@description('PgBouncer server parameters other than pgbouncer.enabled (name to value), applied one at a time after PgBouncer is enabled; checked against the pool arithmetic by main.bicep.')
 param pgBouncerParameters object
 
-@description('Whether the firewall allows every Azure service (off when the app reaches the server through a private endpoint).')
-param allowAzureServices bool = true
+@description('Whether the server has a public endpoint (firewall rules only); without it only private endpoints reach it.')
+param publicNetworkAccess bool = false
 
-@description('Public IPv4 address allowed in addition to Azure services (e.g. the laptop running migrations); empty for none.')
+@description('Whether the firewall allows every Azure service, any tenant\'s (0.0.0.0 rule; needs publicNetworkAccess).')
+param allowAzureServices bool = false
+
+@description('Public IPv4 address the firewall allows (e.g. the laptop running migrations; needs publicNetworkAccess); empty for none.')
 param allowedClientIpAddress string = ''
+
+@description('Resource id of the Log Analytics workspace receiving the server\'s logs and metrics.')
+param logAnalyticsWorkspaceId string
 
 resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
   name: name
@@ -99,7 +106,7 @@ resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
       mode: 'Disabled'
     }
     network: {
-      publicNetworkAccess: 'Enabled'
+      publicNetworkAccess: publicNetworkAccess ? 'Enabled' : 'Disabled'
     }
   }
 }
@@ -126,7 +133,20 @@ resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-0
   ]
 }
 
-// Server parameters cannot be changed concurrently: one at a time.
+// Server parameters cannot be changed concurrently: one at a time. PgBouncer first: its other parameters only
+// exist once it is enabled, and items() would order pgbouncer.default_pool_size before pgbouncer.enabled.
+resource pgBouncerEnabled 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+  parent: server
+  name: 'pgbouncer.enabled'
+  properties: {
+    value: 'true'
+    source: 'user-override'
+  }
+  dependsOn: [
+    database
+  ]
+}
+
 @batchSize(1)
 resource pgBouncer 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = [
   for parameter in items(pgBouncerParameters): {
@@ -137,14 +157,15 @@ resource pgBouncer 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@202
       source: 'user-override'
     }
     dependsOn: [
-      database
+      pgBouncerEnabled
     ]
   }
 ]
 
-// 0.0.0.0 - 0.0.0.0 is the documented form of "allow public access from any Azure service": the Flex
-// Consumption instances (and GitHub-hosted runners) have no fixed outbound addresses. Only Entra tokens can log in.
-resource azureServicesRule 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (allowAzureServices) {
+// 0.0.0.0 - 0.0.0.0 is the documented form of "allow public access from any Azure service", any tenant's: only
+// for an app outside the virtual network, whose Flex Consumption instances have no fixed outbound addresses. Only
+// Entra tokens can log in.
+resource azureServicesRule 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (publicNetworkAccess && allowAzureServices) {
   parent: server
   name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
   properties: {
@@ -156,7 +177,7 @@ resource azureServicesRule 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRu
   ]
 }
 
-resource allowClient 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (!empty(allowedClientIpAddress)) {
+resource allowClient 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (publicNetworkAccess && !empty(allowedClientIpAddress)) {
   parent: server
   name: 'AllowClient'
   properties: {
@@ -166,6 +187,26 @@ resource allowClient 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@20
   dependsOn: [
     azureServicesRule
   ]
+}
+
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  scope: server
+  name: 'to-log-analytics'
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
 }
 
 @description('Resource id of the server (target of the optional private endpoint).')

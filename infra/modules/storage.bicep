@@ -1,6 +1,7 @@
 // The function app's storage account: host state (AzureWebJobsStorage), the app's queues, the report blobs and
 // the Flex Consumption deployment container. Identity-only: shared keys (and so key-based connection strings
-// and account SAS) are turned off, so nothing about this account is a secret.
+// and account SAS) are turned off, so nothing about this account is a secret. Blob and queue request logs and
+// transaction metrics go to Log Analytics.
 
 @description('Azure region of the account.')
 param location string
@@ -30,6 +31,9 @@ param skuName string = 'Standard_LRS'
 
 @description('Whether the account is reachable only through private endpoints (main.bicep vnetEnabled).')
 param privateOnly bool = false
+
+@description('Resource id of the Log Analytics workspace receiving the account\'s logs and metrics.')
+param logAnalyticsWorkspaceId string
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -81,6 +85,61 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-
     name: queueName
   }
 ]
+
+// The account itself has metrics only; request logs belong to its services.
+resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  scope: account
+  name: 'to-log-analytics'
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+  }
+}
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  scope: blobService
+  name: 'to-log-analytics'
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+  }
+}
+
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  scope: queueService
+  name: 'to-log-analytics'
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+  }
+}
 
 @description('Resource id of the account (scope of the data-plane role assignments).')
 output id string = account.id

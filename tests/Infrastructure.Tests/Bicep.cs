@@ -47,7 +47,10 @@ public static class Bicep
         return JsonNode.Parse(result.Output)!.AsObject();
     }
 
-    public static (int ExitCode, string Output, string Error) Run(params string[] arguments)
+    public static (int ExitCode, string Output, string Error) Run(params string[] arguments) => Run(new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs the CLI with these environment variables set (read by readEnvironmentVariable in .bicepparam files).</summary>
+    public static (int ExitCode, string Output, string Error) Run(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo(Executable)
         {
@@ -58,6 +61,11 @@ public static class Bicep
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
 
         // No telemetry, no update checks: the tests run offline.
@@ -99,6 +107,9 @@ public static class Bicep
         [.. Templates(Main).SelectMany(t => Resources(t.Template).Select(r => (t.Module, t.Template, r))).Where(x => Type(x.r) == type)];
 
     public static string Type(JsonObject resource) => resource["type"]?.GetValue<string>() ?? "";
+
+    /// <summary>The compiled template of a module of main.bicep.</summary>
+    public static JsonObject ModuleTemplate(string name) => Module(name)["properties"]!["template"]!.AsObject();
 
     /// <summary>The nested deployment of a module of main.bicep.</summary>
     public static JsonObject Module(string name) =>

@@ -86,31 +86,14 @@ public sealed partial class TemplateTests
         Assert.Equal("Disabled", server["properties"]!["authConfig"]!["passwordAuth"]!.GetValue<string>());
         Assert.Single(Bicep.AllResources("Microsoft.DBforPostgreSQL/flexibleServers/administrators"));
 
+        var enabled = Assert.Single(Bicep.AllResources("Microsoft.DBforPostgreSQL/flexibleServers/configurations"), c => c.Resource["name"]!.GetValue<string>().Contains("'pgbouncer.enabled'", StringComparison.Ordinal)).Resource;
+        Assert.Equal("true", enabled["properties"]!["value"]!.GetValue<string>());
         var pgBouncer = Bicep.Module("postgres")["properties"]!["parameters"]!["pgBouncerParameters"]!["value"]!.AsObject();
-        Assert.Equal("true", pgBouncer["pgbouncer.enabled"]!.GetValue<string>());
         Assert.Equal("transaction", pgBouncer["pgbouncer.pool_mode"]!.GetValue<string>());
 
         var settings = AppSettings();
         Assert.Equal("6432", settings["Postgres__Port"]);
         Assert.Equal("true", settings["Postgres__UseEntraAuth"]);
-    }
-
-    [Fact]
-    public void Pool_arithmetic_is_enforced_by_the_template_and_holds_for_the_dev_parameters()
-    {
-        var variables = Bicep.Main["variables"]!.AsObject();
-        Assert.Contains("fail(", variables["pgBouncerMaxClientConnectionsChecked"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Contains("fail(", variables["pgBouncerDefaultPoolSizeChecked"]!.GetValue<string>(), StringComparison.Ordinal);
-
-        var parameters = Bicep.DevParameters["parameters"]!;
-        int Value(string name) => parameters[name]!["value"]!.GetValue<int>();
-        var maxConnections = variables["postgresMaxConnectionsBySku"]![parameters["postgresSkuName"]!["value"]!.GetValue<string>()]!.GetValue<int>();
-        var reserved = variables["postgresReservedConnections"]!.GetValue<int>() + variables["postgresDirectConnections"]!.GetValue<int>();
-        var pools = variables["pgBouncerPoolCount"]!.GetValue<int>();
-
-        Assert.True(Value("postgresMaxPoolSize") * Value("functionAppMaximumInstanceCount") <= Value("pgBouncerMaxClientConnections"));
-        Assert.True(Value("pgBouncerDefaultPoolSize") * pools <= maxConnections - reserved);
-        Assert.True(Value("httpPerInstanceConcurrency") <= Value("postgresMaxPoolSize"));
     }
 
     [Fact]
@@ -227,6 +210,23 @@ public sealed partial class TemplateTests
         Assert.True(AppSettings().TryGetValue(setting, out var value) && value.Length > 0, $"app setting {setting} is missing");
     }
 
+    /// <summary>A trigger's %Name% expression (e.g. a timer's schedule) the host cannot resolve disables the function.</summary>
+    [Fact]
+    public void Every_setting_a_trigger_binding_refers_to_is_set_on_the_function_app()
+    {
+        var functions = JsonNode.Parse(File.ReadAllText(Path.Combine(Bicep.AppDirectory, "functions.metadata")))!.AsArray();
+        var referenced = functions
+            .SelectMany(f => f!["bindings"]!.AsArray())
+            .SelectMany(b => b!.AsObject().Select(p => p.Value).OfType<JsonValue>())
+            .Where(v => v.TryGetValue<string>(out _))
+            .SelectMany(v => BindingSetting().Matches(v.GetValue<string>()).Select(m => m.Groups[1].Value.Replace(":", "__", StringComparison.Ordinal)))
+            .ToHashSet();
+        Assert.NotEmpty(referenced);
+
+        var settings = AppSettings();
+        Assert.All(referenced, name => Assert.True(settings.ContainsKey(name), $"app setting {name} (a binding expression of functions.metadata) is missing"));
+    }
+
     [Fact]
     public void Identity_based_settings_name_the_app_identity()
     {
@@ -261,7 +261,7 @@ public sealed partial class TemplateTests
         var storage = Bicep.Module("storage")["properties"]!["parameters"]!;
         Assert.Equal("[parameters('vnetEnabled')]", storage["privateOnly"]!["value"]!.GetValue<string>());
         var postgres = Bicep.Module("postgres")["properties"]!["parameters"]!;
-        Assert.Equal("[not(parameters('vnetEnabled'))]", postgres["allowAzureServices"]!["value"]!.GetValue<string>());
+        Assert.Equal("[variables('postgresPublicNetworkAccessChecked')]", postgres["publicNetworkAccess"]!["value"]!.GetValue<string>());
     }
 
     [Fact]
@@ -281,6 +281,9 @@ public sealed partial class TemplateTests
 
     [GeneratedRegex(@"variables\('roles'\)\.(\w+)")]
     private static partial Regex RoleVariable();
+
+    [GeneratedRegex("%([^%]+)%")]
+    private static partial Regex BindingSetting();
 
     [GeneratedRegex("(?i)secret|password|pwd")]
     private static partial Regex SecretName();
