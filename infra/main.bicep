@@ -85,9 +85,9 @@ param shippingBaseUrl string
 @minLength(1)
 param notificationsBaseUrl string
 
-@description('CRON expression (six fields, with seconds) of the outbox and stuck-order sweep.')
+@description('CRON expression (six fields, with seconds) of the sweep: pending outbox messages, stranded orders and reports.')
 @minLength(1)
-param ordersSweepSchedule string = '*/30 * * * * *'
+param sweepSchedule string = '*/30 * * * * *'
 
 // ---------------------------------------------------------------------------------------------------------
 // PostgreSQL and the pool arithmetic
@@ -373,7 +373,7 @@ module functionApp 'modules/functionApp.bicep' = {
       Services__Payments__BaseUrl: paymentsBaseUrl
       Services__Shipping__BaseUrl: shippingBaseUrl
       Services__Notifications__BaseUrl: notificationsBaseUrl
-      Orders__SweepSchedule: ordersSweepSchedule
+      Recovery__SweepSchedule: sweepSchedule
     }
   }
   dependsOn: [

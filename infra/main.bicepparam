@@ -38,4 +38,4 @@ param paymentsBaseUrl = readEnvironmentVariable('SERVICES_PAYMENTS_BASE_URL', 'h
 param shippingBaseUrl = readEnvironmentVariable('SERVICES_SHIPPING_BASE_URL', 'https://shipping.dev.example.com')
 param notificationsBaseUrl = readEnvironmentVariable('SERVICES_NOTIFICATIONS_BASE_URL', 'https://notifications.dev.example.com')
 
-param ordersSweepSchedule = '*/30 * * * * *'
+param sweepSchedule = '*/30 * * * * *'

@@ -200,7 +200,7 @@ public sealed partial class TemplateTests
         "Services__Payments__BaseUrl",
         "Services__Shipping__BaseUrl",
         "Services__Notifications__BaseUrl",
-        "Orders__SweepSchedule",
+        "Recovery__SweepSchedule",
     ];
 
     [Theory]
