@@ -18,9 +18,7 @@ public sealed record SoakResult(
     IReadOnlyDictionary<string, long> OrdersByStatus,
     int OrdersLost,
     TimeSpan DrainTime,
-    int DoubleCharged,
-    int ConfirmedWithoutPayment,
-    int PaymentRecords,
+    PaymentAudit Payments,
     int WorkerRestarts,
     int PoolErrors,
     int NpgsqlTimeouts,
@@ -52,9 +50,9 @@ public sealed record SoakResult(
     }
 
     public bool Passed =>
-        ServerErrors == 0 && Unanswered == 0 && OrdersLost == 0 && OrdersUnfinished == 0 && DoubleCharged == 0
+        ServerErrors == 0 && Unanswered == 0 && OrdersLost == 0 && OrdersUnfinished == 0 && Payments.Passed
         && Reports.Lost == 0 && Reports.Unfinished == 0
-        && ConfirmedWithoutPayment == 0 && ReplayMismatches == 0 && WorkerRestarts == 0 && PoolErrors == 0 && TooManyClients == 0;
+        && ReplayMismatches == 0 && WorkerRestarts == 0 && PoolErrors == 0 && TooManyClients == 0;
 }
 
 /// <summary>Reports requested during the run, and what became of them.</summary>
@@ -109,8 +107,12 @@ public static class SoakReport
         md.AppendLine(CultureInfo.InvariantCulture, $"| lost (accepted, but not in the database) | **{r.OrdersLost}** |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| time from the end of the load until every order was final | {r.DrainTime.TotalSeconds:F1} s (bound {r.Options.Drain.TotalMinutes:0} min) |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| client retries (same key re-sent) / answered with another order | {r.Replays} / **{r.ReplayMismatches}** |");
-        md.AppendLine(CultureInfo.InvariantCulture, $"| payments stored by the simulator / orders charged more than once | {r.PaymentRecords} / **{r.DoubleCharged}** |");
-        md.AppendLine(CultureInfo.InvariantCulture, $"| confirmed orders without a payment | **{r.ConfirmedWithoutPayment}** |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| payments stored by the simulator / orders charged more than once | {r.Payments.Records} / **{r.Payments.DoubleCharged}** |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| confirmed orders captured exactly once / not (no capture, or no payment) | {r.Payments.ConfirmedCapturedOnce} / **{r.Payments.ConfirmedNotCapturedOnce}** |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| orders captured more than once | **{r.Payments.CapturedTwice}** |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| finished orders with an open authorization (payment still `authorized`) | **{r.Payments.OpenAuthorizations}** |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| rejected or failed orders with a capture / rejected without a declined payment | **{r.Payments.CapturedButNotConfirmed}** / **{r.Payments.RejectedNotDeclined}** |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| voided payments | {r.Payments.Voids} |");
         md.AppendLine();
 
         md.AppendLine("## Reports: nothing lost");
@@ -172,14 +174,15 @@ public static class SoakReport
             $"  requests {r.Stats.Total(_ => true)} in {r.LoadElapsed.TotalMinutes:F1} min ({r.Stats.Total(_ => true) / Math.Max(1, r.LoadElapsed.TotalSeconds):F1}/s): "
                 + string.Join(", ", r.Stats.Endpoints.Select(e => $"{e} {r.Stats.Count(e, _ => true)} (p95 {r.Stats.Percentile(e, 95):F0} ms)")),
             $"  5xx {r.ServerErrors}, no answer {r.Unanswered}, 503 {r.ServiceUnavailable}",
-            $"  orders placed {r.OrdersPlaced}, finished {r.OrdersFinished} ({string.Join(", ", r.OrdersByStatus.Select(s => $"{s.Key} {s.Value}"))}), unfinished {r.OrdersUnfinished}, lost {r.OrdersLost}, charged twice {r.DoubleCharged}; drained in {r.DrainTime.TotalSeconds:F0} s",
+            $"  orders placed {r.OrdersPlaced}, finished {r.OrdersFinished} ({string.Join(", ", r.OrdersByStatus.Select(s => $"{s.Key} {s.Value}"))}), unfinished {r.OrdersUnfinished}, lost {r.OrdersLost}, charged twice {r.Payments.DoubleCharged}; drained in {r.DrainTime.TotalSeconds:F0} s",
+            $"  payments {r.Payments.Records}: confirmed captured once {r.Payments.ConfirmedCapturedOnce}, not {r.Payments.ConfirmedNotCapturedOnce}; captured twice {r.Payments.CapturedTwice}; open authorizations {r.Payments.OpenAuthorizations}; rejected/failed captured {r.Payments.CapturedButNotConfirmed}; voids {r.Payments.Voids}",
             $"  reports requested {r.Reports.Requested} ({string.Join(", ", r.Reports.ByStatus.Select(s => $"{s.Key} {s.Value}"))}), unfinished {r.Reports.Unfinished}, lost {r.Reports.Lost}; downloads {r.Reports.ContentFetches}, not 200: {r.Reports.ContentFailures}",
             $"  worker RSS first minute {rssFirst:F1} MiB, last minute {rssLast:F1} MiB; restarts {r.WorkerRestarts}",
             $"  PostgreSQL: max app connections {r.Samples.Max(s => s.AppConnections)}, pool/53300 errors {r.PoolErrors}, too many clients {r.TooManyClients}");
     }
 
     private static string Verdict(SoakResult r) =>
-        $"{r.Stats.Total(_ => true)} requests, {r.ServerErrors} 5xx, {r.Unanswered} unanswered; {r.OrdersPlaced} orders placed, {r.OrdersFinished} finished, {r.OrdersLost} lost, {r.DoubleCharged} charged twice; {r.Reports.Requested} reports requested, {r.Reports.Lost} lost";
+        $"{r.Stats.Total(_ => true)} requests, {r.ServerErrors} 5xx, {r.Unanswered} unanswered; {r.OrdersPlaced} orders placed, {r.OrdersFinished} finished, {r.OrdersLost} lost, {r.Payments.DoubleCharged} charged twice, {r.Payments.CapturedTwice} captured twice, {r.Payments.OpenAuthorizations} open authorizations; {r.Reports.Requested} reports requested, {r.Reports.Lost} lost";
 
     /// <summary>
     /// A results file's title, the command that made it followed by <paramref name="verdict"/>, and the first rows of

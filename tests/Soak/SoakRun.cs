@@ -13,7 +13,7 @@ namespace Storefront.Soak;
 /// Starts the stack (<see cref="LocalStack"/>: the simulator in-process with realistic latencies, the app under the
 /// local host, like the tests' fixture), drives mixed load with a fixed number of callers for the configured time,
 /// waits (bounded) until every placed order is final, and writes results/soak.md. Exit code 0 only when nothing was
-/// lost and no caller saw a 5xx or a timeout.
+/// lost, no caller saw a 5xx or a timeout, and the money followed every order (<see cref="PaymentAudit"/>).
 /// </summary>
 public static partial class SoakRun
 {
@@ -123,12 +123,8 @@ public static partial class SoakRun
         var lost = (int)(placed.Length - byStatus.Values.Sum());
         var reportsLost = (int)(reportIds.Length - reportsByStatus.Values.Sum());
 
-        // --- Charges: every stored payment of the simulator, by order ----------------------------------------------
-        var payments = await stack.PaymentsAsync(CancellationToken.None);
-        var paymentsByOrder = payments.GroupBy(p => p.Request.OrderId ?? string.Empty).ToDictionary(g => g.Key, g => g.ToArray());
-        var doubleCharged = paymentsByOrder.Count(p => p.Value.Length > 1 || p.Value.Any(r => r.Charges > 1));
-        var confirmedIds = (await stack.OrdersAsync(placed, CancellationToken.None)).Where(o => o.Status == "confirmed").Select(o => o.Id);
-        var confirmedWithoutPayment = confirmedIds.Count(id => !paymentsByOrder.ContainsKey(id.ToString()));
+        // --- Money: every stored payment of the simulator, against the orders' final statuses ----------------------
+        var payments = PaymentAudit.Of(await stack.OrdersAsync(placed, CancellationToken.None), await stack.PaymentsAsync(CancellationToken.None));
         var workerRestarts = host.WorkerRestarts;
         await stack.DisposeAsync();
 
@@ -162,9 +158,7 @@ public static partial class SoakRun
             byStatus,
             lost,
             drainTime,
-            doubleCharged,
-            confirmedWithoutPayment,
-            payments.Count,
+            payments,
             workerRestarts,
             poolErrors,
             npgsqlTimeouts,

@@ -11,7 +11,7 @@
 # and seeds, then runs the soak program: the service simulator in-process with realistic latencies, the app through
 # the local Functions host, a fixed number of callers for the given time. It writes tests/Soak/results/soak.md,
 # prints a summary, stops what it started (on every exit path), and exits non-zero when a caller saw a 5xx or no
-# answer, or an order was lost, left unfinished or charged twice.
+# answer, or an order was lost, left unfinished, charged or captured twice, or finished with an open authorization.
 # The outage scenarios stop and start PostgreSQL and Azurite through the command lines exported as
 # STOREFRONT_POSTGRES_CTL and STOREFRONT_AZURITE_CTL, always leave them running, and exit non-zero when any
 # scenario's check failed.
