@@ -1,7 +1,7 @@
 using System.Globalization;
 using Storefront.Soak;
 
-// The soak (see tests/Storefront.Tests/Reliability/README.md). Expects PostgreSQL (migrated and seeded) and
+// The soak, or with --outages the scripted outage scenarios (see tests/Storefront.Tests/Reliability/README.md). Expects PostgreSQL (migrated and seeded) and
 // Azurite, given by ConnectionStrings__Postgres and AzureWebJobsStorage; ./tests/Soak/run.sh provides both.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -17,4 +17,4 @@ catch (ArgumentException exception)
     return 2;
 }
 
-return await SoakRun.RunAsync(options);
+return options.Outages ? await OutageRun.RunAsync(options) : await SoakRun.RunAsync(options);

@@ -3,11 +3,14 @@ using System.Reflection;
 
 namespace Storefront.Soak;
 
-/// <summary>What one soak run does; every value has a default and a command-line flag.</summary>
+/// <summary>What one run does (the soak, or with --outages the scripted outage scenarios); every value has a default and a command-line flag.</summary>
 public sealed record SoakOptions
 {
     public const string Usage =
-        "usage: Storefront.Soak [--minutes 10] [--workers 8] [--think-ms 20] [--drain-minutes 5] [--output DIR] [--app DIR] [--host-log FILE] [--postgres-log FILE] [--command TEXT]";
+        "usage: Storefront.Soak [--outages] [--minutes 10] [--workers 8] [--think-ms 20] [--drain-minutes 5] [--output DIR] [--app DIR] [--host-log FILE] [--postgres-log FILE] [--command TEXT]";
+
+    /// <summary>Run the scripted outage scenarios (results/outages.md) instead of the soak.</summary>
+    public bool Outages { get; init; }
 
     /// <summary>Length of the measured load phase.</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromMinutes(10);
@@ -44,6 +47,12 @@ public sealed record SoakOptions
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
+            if (name == "--outages")
+            {
+                options = options with { Outages = true };
+                continue;
+            }
+
             if (i + 1 >= args.Length)
             {
                 throw new ArgumentException($"{name} needs a value");

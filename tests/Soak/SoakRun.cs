@@ -5,22 +5,15 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Npgsql;
-using Storefront.FunctionsHost;
-using Storefront.ServiceSimulator;
 
 namespace Storefront.Soak;
 
 /// <summary>
-/// Starts the simulator (in-process, realistic latencies) and the app (local host, like the tests' fixture),
-/// drives mixed load with a fixed number of callers for the configured time, waits (bounded) until every
-/// placed order is final, and writes results/soak.md. Exit code 0 only when nothing was lost and no caller
-/// saw a 5xx or a timeout.
+/// Starts the stack (<see cref="LocalStack"/>: the simulator in-process with realistic latencies, the app under the
+/// local host, like the tests' fixture), drives mixed load with a fixed number of callers for the configured time,
+/// waits (bounded) until every placed order is final, and writes results/soak.md. Exit code 0 only when nothing was
+/// lost, no caller saw a 5xx or a timeout, and the money followed every order (<see cref="PaymentAudit"/>).
 /// </summary>
 public static partial class SoakRun
 {
@@ -35,73 +28,31 @@ public static partial class SoakRun
     private static readonly TimeSpan SampleEvery = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(20);
 
-    /// <summary>Latency of each simulated service: base and uniform jitter in ms (a healthy, realistic day).</summary>
-    private static readonly (string Service, int LatencyMs, int JitterMs)[] Latencies =
-    [
-        ("inventory", 25, 30), ("reviews", 35, 40), ("fx", 60, 40), ("payments", 250, 150), ("shipping", 150, 100), ("notifications", 40, 30),
-    ];
+    /// <summary>
+    /// The soak's settings on top of production's: a quicker sweep, and, because two cores are shared by PostgreSQL,
+    /// Azurite, host, worker, simulator and the callers, 1 s instead of the 250 ms production timeouts of the
+    /// request-path reads, which would trip on scheduling alone (as in the tests and the benchmarks); the 800 ms
+    /// request budget still bounds every product read.
+    /// </summary>
+    private static readonly Dictionary<string, string> AppSettings = new(StringComparer.Ordinal)
+    {
+        ["Recovery__SweepSchedule"] = "*/10 * * * * *",
+        ["Services__Inventory__Timeout"] = "00:00:01",
+        ["Services__Reviews__Timeout"] = "00:00:01",
+        ["Services__Fx__Timeout"] = "00:00:01",
+    };
 
     public static async Task<int> RunAsync(SoakOptions options)
     {
-        var postgres = Required("ConnectionStrings__Postgres");
-        var storage = Required("AzureWebJobsStorage");
         var started = DateTimeOffset.UtcNow;
         Log($"soak start {started:u}: {options.Duration.TotalMinutes:0.##} min, {options.Workers} callers, {options.Think.TotalMilliseconds:0} ms think time");
 
-        var simulatorArgs = new List<string> { "--urls", "http://127.0.0.1:0" };
-        foreach (var (service, latency, jitter) in Latencies)
-        {
-            simulatorArgs.Add($"--Simulator:Services:{service}:LatencyMs={latency}");
-            simulatorArgs.Add($"--Simulator:Services:{service}:JitterMs={jitter}");
-        }
-
-        await using var simulatorApp = SimulatorApp.Create([.. simulatorArgs]);
-        await simulatorApp.StartAsync();
-        var simulatorUri = new Uri(simulatorApp.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
-
-        var settings = new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Postgres"] = postgres,
-            ["AzureWebJobsStorage"] = storage,
-            ["Recovery__SweepSchedule"] = "*/10 * * * * *",
-        };
-        foreach (var service in new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" })
-        {
-            settings[$"Services__{service}__BaseUrl"] = simulatorUri.ToString();
-        }
-
-        // Two cores shared by PostgreSQL, Azurite, host, worker, simulator and the callers: the 250 ms production
-        // timeouts of the request-path reads would trip on scheduling alone (as in the tests and the benchmarks);
-        // the 800 ms request budget still bounds every product read.
-        foreach (var service in new[] { "Inventory", "Reviews", "Fx" })
-        {
-            settings[$"Services__{service}__Timeout"] = "00:00:01";
-        }
-
-        File.Delete(options.HostLog);
         var postgresLogStart = options.PostgresLog is { } pgLog && File.Exists(pgLog) ? new FileInfo(pgLog).Length : 0;
-        using var logs = LoggerFactory.Create(logging => logging.AddProvider(new FileLoggerProvider(options.HostLog, LogLevel.Warning)));
-        var host = await FunctionsHost.FunctionsHost.StartAsync(
-            new FunctionsHostOptions
-            {
-                AppDirectory = options.AppDirectory,
-                HttpPort = 0,
-                UseLocalSettingsFile = false,
-                Settings = settings,
-                ShutdownGracePeriod = TimeSpan.FromSeconds(5),
-            },
-            logs);
-        var workerPid = host.WorkerProcessId ?? throw new InvalidOperationException("the host has no worker");
-        Log($"app on {host.BaseAddress} (worker pid {workerPid}), simulator on {simulatorUri}");
-
-        await using var database = NpgsqlDataSource.Create(postgres);
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Workers * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-        {
-            BaseAddress = host.BaseAddress,
-            Timeout = options.RequestTimeout,
-        };
-        using var simulator = new HttpClient { BaseAddress = simulatorUri, Timeout = TimeSpan.FromSeconds(60) };
-        var functionKey = host.Settings.FunctionKey;
+        await using var stack = await LocalStack.StartAsync(options, AppSettings, [], options.Workers * 2, CancellationToken.None);
+        var host = stack.Host;
+        var database = stack.Database;
+        var http = stack.App;
+        var functionKey = stack.FunctionKey;
 
         // --- Warm-up (not counted): JIT, pools, FX cache -------------------------------------------------------------
         var warmUpLoad = new Load(http, functionKey, new Stats(), options with { Duration = WarmUp }, 0);
@@ -144,7 +95,7 @@ public static partial class SoakRun
         Dictionary<string, long> byStatus;
         do
         {
-            byStatus = await StatusesAsync(database, placed);
+            byStatus = await stack.OrderStatusesAsync(placed, CancellationToken.None);
             if (Unfinished(byStatus) == 0)
             {
                 break;
@@ -158,7 +109,7 @@ public static partial class SoakRun
         Dictionary<string, long> reportsByStatus;
         do
         {
-            reportsByStatus = await ReportStatusesAsync(database, reportIds);
+            reportsByStatus = await stack.ReportStatusesAsync(reportIds, CancellationToken.None);
             if (reportsByStatus.Where(s => s.Key is "queued" or "running").Sum(s => s.Value) == 0)
             {
                 break;
@@ -172,17 +123,10 @@ public static partial class SoakRun
         var lost = (int)(placed.Length - byStatus.Values.Sum());
         var reportsLost = (int)(reportIds.Length - reportsByStatus.Values.Sum());
 
-        // --- Charges: every stored payment of the simulator, by order ----------------------------------------------
-        var payments = await simulator.GetFromJsonAsync<List<PaymentRecord>>("admin/payments") ?? [];
-        var paymentsByOrder = payments.GroupBy(p => p.Request.OrderId ?? string.Empty).ToDictionary(g => g.Key, g => g.ToArray());
-        var doubleCharged = paymentsByOrder.Count(p => p.Value.Length > 1 || p.Value.Any(r => r.Charges > 1));
-        var confirmedIds = await IdsWithStatusAsync(database, placed, "confirmed");
-        var confirmedWithoutPayment = confirmedIds.Count(id => !paymentsByOrder.ContainsKey(id.ToString()));
+        // --- Money: every stored payment of the simulator, against the orders' final statuses ----------------------
+        var payments = PaymentAudit.Of(await stack.OrdersAsync(placed, CancellationToken.None), await stack.PaymentsAsync(CancellationToken.None));
         var workerRestarts = host.WorkerRestarts;
-
-        await host.DisposeAsync();
-        logs.Dispose();
-        await simulatorApp.StopAsync();
+        await stack.DisposeAsync();
 
         // --- Pool health: the host log (Warning+) and the PostgreSQL log --------------------------------------------
         var hostLog = File.Exists(options.HostLog) ? await File.ReadAllLinesAsync(options.HostLog) : [];
@@ -214,9 +158,7 @@ public static partial class SoakRun
             byStatus,
             lost,
             drainTime,
-            doubleCharged,
-            confirmedWithoutPayment,
-            payments.Count,
+            payments,
             workerRestarts,
             poolErrors,
             npgsqlTimeouts,
@@ -237,49 +179,6 @@ public static partial class SoakRun
 
     private static long Unfinished(Dictionary<string, long> byStatus) =>
         byStatus.Where(s => s.Key is not ("confirmed" or "rejected" or "failed")).Sum(s => s.Value);
-
-    private static async Task<Dictionary<string, long>> StatusesAsync(NpgsqlDataSource database, Guid[] ids)
-    {
-        await using var command = database.CreateCommand("SELECT status, count(*) FROM orders WHERE id = ANY($1) GROUP BY status");
-        command.Parameters.AddWithValue(ids);
-        await using var reader = await command.ExecuteReaderAsync();
-        var result = new Dictionary<string, long>(StringComparer.Ordinal);
-        while (await reader.ReadAsync())
-        {
-            result[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return result;
-    }
-
-    private static async Task<Dictionary<string, long>> ReportStatusesAsync(NpgsqlDataSource database, Guid[] ids)
-    {
-        await using var command = database.CreateCommand("SELECT status, count(*) FROM reports WHERE id = ANY($1) GROUP BY status");
-        command.Parameters.AddWithValue(ids);
-        await using var reader = await command.ExecuteReaderAsync();
-        var result = new Dictionary<string, long>(StringComparer.Ordinal);
-        while (await reader.ReadAsync())
-        {
-            result[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return result;
-    }
-
-    private static async Task<List<Guid>> IdsWithStatusAsync(NpgsqlDataSource database, Guid[] ids, string status)
-    {
-        await using var command = database.CreateCommand("SELECT id FROM orders WHERE id = ANY($1) AND status = $2");
-        command.Parameters.AddWithValue(ids);
-        command.Parameters.AddWithValue(status);
-        await using var reader = await command.ExecuteReaderAsync();
-        var result = new List<Guid>();
-        while (await reader.ReadAsync())
-        {
-            result.Add(reader.GetGuid(0));
-        }
-
-        return result;
-    }
 
     /// <summary>The app's open connections (its pool's physical connections), from pg_stat_activity.</summary>
     private static async Task<int> AppConnectionsAsync(NpgsqlDataSource database)
@@ -335,12 +234,7 @@ public static partial class SoakRun
         return double.NaN;
     }
 
-    private static string Required(string variable) =>
-        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"{variable} is not set: run the soak with ./tests/Soak/run.sh, which provisions PostgreSQL and Azurite.");
-
-    public static void Log(string message) => Console.Error.WriteLine($"[soak] {DateTimeOffset.UtcNow:HH:mm:ss} {message}");
+    private static void Log(string message) => LocalStack.Log(message);
 }
 
 /// <summary>One resource sample: worker and soak-process RSS, the app's PostgreSQL connections.</summary>
@@ -621,7 +515,7 @@ internal sealed class Load(HttpClient http, string functionKey, Stats stats, Soa
     private static string Sku(Random random, int products) => $"SKU-{1 + random.Next(products):D5}";
 
     /// <summary>A sku the simulator always has 5 or more of (not 13, not a multiple of 97 or 89).</summary>
-    private static string InStockSku(Random random)
+    internal static string InStockSku(Random random)
     {
         for (var attempt = 0; attempt < 100; attempt++)
         {

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # The SOAK command: N minutes (default 10) of mixed load against the whole stack, then a check that nothing was lost.
+# With --outages, the OUTAGE SCENARIOS instead (about 15 minutes): PostgreSQL, Azurite and the worker taken down
+# around orders and report downloads, with the app's production settings (results in tests/Soak/results/outages.md).
 #
 #   ./tests/Soak/run.sh [--minutes 10] [--workers 8] [--think-ms 20] [--drain-minutes 5]
+#   ./tests/Soak/run.sh --outages
 #
 # Provisions PostgreSQL and Azurite with the repo's infra/local scripts on their own ports and state folder (so it can
 # run beside run.sh and test.sh), builds tests/Soak in Release (which builds the app and the migrations tool), migrates
 # and seeds, then runs the soak program: the service simulator in-process with realistic latencies, the app through
 # the local Functions host, a fixed number of callers for the given time. It writes tests/Soak/results/soak.md,
 # prints a summary, stops what it started (on every exit path), and exits non-zero when a caller saw a 5xx or no
-# answer, or an order was lost, left unfinished or charged twice.
+# answer, or an order was lost, left unfinished, charged or captured twice, or finished with an open authorization.
+# The outage scenarios stop and start PostgreSQL and Azurite through the command lines exported as
+# STOREFRONT_POSTGRES_CTL and STOREFRONT_AZURITE_CTL, always leave them running, and exit non-zero when any
+# scenario's check failed.
 #
 # Environment (defaults): STOREFRONT_STATE_DIR (/tmp/soak-state), STOREFRONT_PG_PORT (55481),
 # STOREFRONT_AZURITE_PORT (10080, queue and table on the next two), SOAK_OUTPUT (tests/Soak/results).
@@ -28,6 +34,7 @@ die() {
 # --- Arguments ---------------------------------------------------------------------------------------------------
 soak_args=()
 command_line="./tests/Soak/run.sh"
+mode="soak"
 while (($# > 0)); do
   case "$1" in
     -h | --help)
@@ -39,6 +46,12 @@ while (($# > 0)); do
       soak_args+=("$1" "$2")
       command_line+=" $1 $2"
       shift 2
+      ;;
+    --outages)
+      soak_args+=("$1")
+      command_line+=" $1"
+      mode="outages"
+      shift
       ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
@@ -85,14 +98,20 @@ source "$LOCAL/lib.sh"
 sf_migrate_and_seed "$pg_cs" >&2
 
 # --- Run -----------------------------------------------------------------------------------------------------------
+# Shell command lines for the program (it runs them with bash -c "<line> stop|start"); %q keeps odd repo paths intact.
+# They act on this run's instances: the state folder and ports are exported above.
+STOREFRONT_POSTGRES_CTL="$(printf '%q' "$LOCAL/postgres.sh") --instance dev --port $STOREFRONT_PG_PORT"
+STOREFRONT_AZURITE_CTL="$(printf '%q' "$LOCAL/azurite.sh") --instance dev --port $STOREFRONT_AZURITE_PORT"
+export STOREFRONT_POSTGRES_CTL STOREFRONT_AZURITE_CTL
+
 mkdir -p "$output" "$STOREFRONT_STATE_DIR/dev/logs"
-log "running the soak; results in $output/soak.md"
+log "running the $mode; results in $output/$mode.md"
 set +e
 ConnectionStrings__Postgres="$pg_cs" AzureWebJobsStorage="$az_cs" \
   dotnet "$SOAK_DIR/bin/Release/net10.0/Storefront.Soak.dll" "${soak_args[@]}" \
   --app "$REPO_ROOT/functions/Storefront.Api/bin/Release/net10.0" \
   --output "$output" \
-  --host-log "$STOREFRONT_STATE_DIR/dev/logs/soak-host.log" \
+  --host-log "$STOREFRONT_STATE_DIR/dev/logs/$mode-host.log" \
   --postgres-log "$STOREFRONT_STATE_DIR/dev/logs/postgres.log" \
   --command "$command_line"
 soak_rc=$?
