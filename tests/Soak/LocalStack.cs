@@ -139,6 +139,21 @@ public sealed class LocalStack : IAsyncDisposable
     public async Task<List<PaymentRecord>> PaymentsAsync(CancellationToken cancellationToken) =>
         await Simulator.GetFromJsonAsync("admin/payments", SimulatorJsonContext.Default.ListPaymentRecord, cancellationToken) ?? [];
 
+    public async Task<List<ReservationRecord>> ReservationsAsync(CancellationToken cancellationToken) =>
+        await Simulator.GetFromJsonAsync("admin/reservations", SimulatorJsonContext.Default.ListReservationRecord, cancellationToken) ?? [];
+
+    /// <summary>The inventory levels of every sku the given reservations touched.</summary>
+    public async Task<List<StockRecord>> StockAsync(IEnumerable<ReservationRecord> reservations, CancellationToken cancellationToken)
+    {
+        var levels = new List<StockRecord>();
+        foreach (var sku in reservations.SelectMany(r => r.Lines).Select(l => l.Sku).Distinct(StringComparer.Ordinal))
+        {
+            levels.Add((await Simulator.GetFromJsonAsync($"admin/stock/{sku}", SimulatorJsonContext.Default.StockRecord, cancellationToken))!);
+        }
+
+        return levels;
+    }
+
     /// <summary>Runs run.sh's control command line for PostgreSQL (stop, start), then drops this side's dead connections.</summary>
     public async Task PostgresAsync(string command, CancellationToken cancellationToken)
     {

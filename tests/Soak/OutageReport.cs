@@ -21,6 +21,7 @@ internal sealed record OrderOutcome(
     int KeysNotOneOrder,
     string[] FailureReasons,
     PaymentAudit Payments,
+    StockAudit Stock,
     TimeSpan Recovery)
 {
     public int WithStatus(string status) => Orders.Count(o => o.Status == status);

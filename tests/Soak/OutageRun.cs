@@ -489,6 +489,8 @@ internal sealed class OutageScenarios(LocalStack stack, CancellationToken cancel
         var orders = await stack.OrdersAsync(ids, cancellationToken);
         var ordersOfKeys = await OrdersOfKeysAsync(placements.Select(p => p.Key).ToArray());
         var payments = await stack.PaymentsAsync(cancellationToken);
+        var reservations = await stack.ReservationsAsync(cancellationToken);
+        var stock = await stack.StockAsync(reservations, cancellationToken);
         var byId = orders.ToDictionary(o => o.Id);
         var lastFinal = orders.Where(o => o.IsFinished).Select(o => o.UpdatedAt).DefaultIfEmpty(recoveryFrom).Max();
         return new OrderOutcome(
@@ -502,6 +504,7 @@ internal sealed class OutageScenarios(LocalStack stack, CancellationToken cancel
             KeysNotOneOrder: placements.Count(p => ordersOfKeys.GetValueOrDefault(p.Key) is not [var only] || only != p.Id),
             FailureReasons: orders.Where(o => o.Status == "failed").GroupBy(o => o.FailureReason ?? "(none)").Select(g => $"{g.Count()}× {g.Key}").ToArray(),
             Payments: PaymentAudit.Of(orders, payments),
+            Stock: StockAudit.Of(orders, reservations, stock),
             Recovery: Max(TimeSpan.Zero, lastFinal - recoveryFrom));
     }
 
@@ -587,6 +590,8 @@ internal sealed class OutageScenarios(LocalStack stack, CancellationToken cancel
                 $"{orders.Payments.ConfirmedCapturedOnce} captured once, {orders.Payments.ConfirmedNotCapturedOnce} confirmed not captured once, {orders.Payments.CapturedTwice} captured twice, {orders.Payments.DoubleCharged} charged twice"),
             new("no rejected or failed order with an open authorization or a capture; every rejected order declined", orders.Payments is { OpenAuthorizations: 0, CapturedButNotConfirmed: 0, RejectedNotDeclined: 0 },
                 $"{orders.Payments.OpenAuthorizations} open authorizations, {orders.Payments.CapturedButNotConfirmed} captured, {orders.Payments.RejectedNotDeclined} rejected without a declined payment, {orders.Payments.Voids} voids"),
+            new("stock consistent with the orders: nothing oversold, no finished order still holding its reservation, every confirmed order's stock committed", orders.Stock.Passed,
+                $"{orders.Stock.Reservations} reservations, {orders.Stock.OversoldUnits} oversold units, {orders.Stock.OpenReservations} open, {orders.Stock.ConfirmedNotCommitted} confirmed not committed"),
         };
         checks.AddRange(extra ?? []);
         return new ScenarioResult(number, title, done, orders, answers, orders.Recovery, recoveryFrom + " to the last order final", checks);

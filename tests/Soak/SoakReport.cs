@@ -19,6 +19,7 @@ public sealed record SoakResult(
     int OrdersLost,
     TimeSpan DrainTime,
     PaymentAudit Payments,
+    StockAudit Stock,
     int WorkerRestarts,
     int PoolErrors,
     int NpgsqlTimeouts,
@@ -50,7 +51,7 @@ public sealed record SoakResult(
     }
 
     public bool Passed =>
-        ServerErrors == 0 && Unanswered == 0 && OrdersLost == 0 && OrdersUnfinished == 0 && Payments.Passed
+        ServerErrors == 0 && Unanswered == 0 && OrdersLost == 0 && OrdersUnfinished == 0 && Payments.Passed && Stock.Passed
         && Reports.Lost == 0 && Reports.Unfinished == 0
         && ReplayMismatches == 0 && WorkerRestarts == 0 && PoolErrors == 0 && TooManyClients == 0;
 }
@@ -113,6 +114,8 @@ public static class SoakReport
         md.AppendLine(CultureInfo.InvariantCulture, $"| finished orders with an open authorization (payment still `authorized`) | **{r.Payments.OpenAuthorizations}** |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| rejected or failed orders with a capture / rejected without a declined payment | **{r.Payments.CapturedButNotConfirmed}** / **{r.Payments.RejectedNotDeclined}** |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| voided payments | {r.Payments.Voids} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| stock reservations / oversold units / finished orders still holding their reservation | {r.Stock.Reservations} / **{r.Stock.OversoldUnits}** / **{r.Stock.OpenReservations}** |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| confirmed orders whose stock was not committed | **{r.Stock.ConfirmedNotCommitted}** |");
         md.AppendLine();
 
         md.AppendLine("## Reports: nothing lost");
@@ -176,13 +179,14 @@ public static class SoakReport
             $"  5xx {r.ServerErrors}, no answer {r.Unanswered}, 503 {r.ServiceUnavailable}",
             $"  orders placed {r.OrdersPlaced}, finished {r.OrdersFinished} ({string.Join(", ", r.OrdersByStatus.Select(s => $"{s.Key} {s.Value}"))}), unfinished {r.OrdersUnfinished}, lost {r.OrdersLost}, charged twice {r.Payments.DoubleCharged}; drained in {r.DrainTime.TotalSeconds:F0} s",
             $"  payments {r.Payments.Records}: confirmed captured once {r.Payments.ConfirmedCapturedOnce}, not {r.Payments.ConfirmedNotCapturedOnce}; captured twice {r.Payments.CapturedTwice}; open authorizations {r.Payments.OpenAuthorizations}; rejected/failed captured {r.Payments.CapturedButNotConfirmed}; voids {r.Payments.Voids}",
+            $"  stock: reservations {r.Stock.Reservations}, oversold units {r.Stock.OversoldUnits}, open reservations {r.Stock.OpenReservations}, confirmed not committed {r.Stock.ConfirmedNotCommitted}",
             $"  reports requested {r.Reports.Requested} ({string.Join(", ", r.Reports.ByStatus.Select(s => $"{s.Key} {s.Value}"))}), unfinished {r.Reports.Unfinished}, lost {r.Reports.Lost}; downloads {r.Reports.ContentFetches}, not 200: {r.Reports.ContentFailures}",
             $"  worker RSS first minute {rssFirst:F1} MiB, last minute {rssLast:F1} MiB; restarts {r.WorkerRestarts}",
             $"  PostgreSQL: max app connections {r.Samples.Max(s => s.AppConnections)}, pool/53300 errors {r.PoolErrors}, too many clients {r.TooManyClients}");
     }
 
     private static string Verdict(SoakResult r) =>
-        $"{r.Stats.Total(_ => true)} requests, {r.ServerErrors} 5xx, {r.Unanswered} unanswered; {r.OrdersPlaced} orders placed, {r.OrdersFinished} finished, {r.OrdersLost} lost, {r.Payments.DoubleCharged} charged twice, {r.Payments.CapturedTwice} captured twice, {r.Payments.OpenAuthorizations} open authorizations; {r.Reports.Requested} reports requested, {r.Reports.Lost} lost";
+        $"{r.Stats.Total(_ => true)} requests, {r.ServerErrors} 5xx, {r.Unanswered} unanswered; {r.OrdersPlaced} orders placed, {r.OrdersFinished} finished, {r.OrdersLost} lost, {r.Payments.DoubleCharged} charged twice, {r.Payments.CapturedTwice} captured twice, {r.Payments.OpenAuthorizations} open authorizations, {r.Stock.OversoldUnits} oversold units, {r.Stock.OpenReservations} open reservations; {r.Reports.Requested} reports requested, {r.Reports.Lost} lost";
 
     /// <summary>
     /// A results file's title, the command that made it followed by <paramref name="verdict"/>, and the first rows of

@@ -13,7 +13,8 @@ namespace Storefront.Soak;
 /// Starts the stack (<see cref="LocalStack"/>: the simulator in-process with realistic latencies, the app under the
 /// local host, like the tests' fixture), drives mixed load with a fixed number of callers for the configured time,
 /// waits (bounded) until every placed order is final, and writes results/soak.md. Exit code 0 only when nothing was
-/// lost, no caller saw a 5xx or a timeout, and the money followed every order (<see cref="PaymentAudit"/>).
+/// lost, no caller saw a 5xx or a timeout, the money followed every order (<see cref="PaymentAudit"/>) and no stock was
+/// oversold or left held (<see cref="StockAudit"/>).
 /// </summary>
 public static partial class SoakRun
 {
@@ -124,7 +125,12 @@ public static partial class SoakRun
         var reportsLost = (int)(reportIds.Length - reportsByStatus.Values.Sum());
 
         // --- Money: every stored payment of the simulator, against the orders' final statuses ----------------------
-        var payments = PaymentAudit.Of(await stack.OrdersAsync(placed, CancellationToken.None), await stack.PaymentsAsync(CancellationToken.None));
+        var finalOrders = await stack.OrdersAsync(placed, CancellationToken.None);
+        var payments = PaymentAudit.Of(finalOrders, await stack.PaymentsAsync(CancellationToken.None));
+
+        // --- Stock: the simulator's reservations and levels, against the orders' final statuses --------------------
+        var reservations = await stack.ReservationsAsync(CancellationToken.None);
+        var stock = StockAudit.Of(finalOrders, reservations, await stack.StockAsync(reservations, CancellationToken.None));
         var workerRestarts = host.WorkerRestarts;
         await stack.DisposeAsync();
 
@@ -159,6 +165,7 @@ public static partial class SoakRun
             lost,
             drainTime,
             payments,
+            stock,
             workerRestarts,
             poolErrors,
             npgsqlTimeouts,
