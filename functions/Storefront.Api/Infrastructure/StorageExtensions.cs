@@ -23,6 +23,9 @@ public static class StorageExtensions
     {
         // host.json sets queues.messageEncoding to base64, so messages the app sends must match for queue triggers to read them.
         var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        var blobOptions = new BlobClientOptions();
+        ConfigureRetries(options);
+        ConfigureRetries(blobOptions);
 
         var section = builder.Configuration.GetSection(ConnectionName);
         if (section["queueServiceUri"] is { Length: > 0 } queueServiceUri)
@@ -32,7 +35,7 @@ public static class StorageExtensions
             var blobServiceUri = section["blobServiceUri"] is { Length: > 0 } blobUri
                 ? blobUri
                 : throw new InvalidOperationException($"Configuration '{ConnectionName}:blobServiceUri' is required with '{ConnectionName}:queueServiceUri'.");
-            builder.Services.AddSingleton(new BlobServiceClient(new Uri(blobServiceUri), credential));
+            builder.Services.AddSingleton(new BlobServiceClient(new Uri(blobServiceUri), credential, blobOptions));
             return builder;
         }
 
@@ -45,8 +48,21 @@ public static class StorageExtensions
         }
 
         builder.Services.AddSingleton(new QueueServiceClient(connectionString, options));
-        builder.Services.AddSingleton(new BlobServiceClient(connectionString));
+        builder.Services.AddSingleton(new BlobServiceClient(connectionString, blobOptions));
         return builder;
+    }
+
+    /// <summary>
+    /// Quicker retries than the SDK's default (0.8 s doubling, three times): a request waiting on storage learns within
+    /// about a second and a half that it is down and answers 503, and queued work reschedules itself sooner.
+    /// </summary>
+    private static void ConfigureRetries(Azure.Core.ClientOptions options)
+    {
+        var retry = options.Retry;
+        retry.Mode = Azure.Core.RetryMode.Exponential;
+        retry.MaxRetries = 3;
+        retry.Delay = TimeSpan.FromMilliseconds(200);
+        retry.MaxDelay = TimeSpan.FromSeconds(2);
     }
 }
 
