@@ -48,6 +48,7 @@ public sealed partial class StorageOperationTests
         "Azure.Storage.Queues.QueueClient.get_Name",
         "Azure.Storage.Queues.QueueClientOptions..ctor",
         "Azure.Storage.Queues.QueueClientOptions.set_MessageEncoding",
+        "Azure.Storage.Blobs.BlobClientOptions..ctor",
         "Azure.Storage.Blobs.BlobServiceClient..ctor",
         "Azure.Storage.Blobs.BlobServiceClient.GetBlobContainerClient",
         "Azure.Storage.Blobs.BlobContainerClient.GetBlobClient",
