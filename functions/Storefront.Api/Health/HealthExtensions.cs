@@ -1,29 +1,32 @@
-using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Storefront.Api.Health;
 
 public static class HealthExtensions
 {
-    public const string CheckTimeoutKey = "Health:CheckTimeout";
-    public static readonly TimeSpan DefaultCheckTimeout = TimeSpan.FromSeconds(2);
-
     /// <summary>
     /// Registers the dependency checks behind GET /api/health. HealthCheckService runs them concurrently,
-    /// each under its own timeout linked to the caller's cancellation token.
+    /// each under its own timeout (Health:CheckTimeout) linked to the caller's cancellation token.
     /// </summary>
     public static IHostApplicationBuilder AddHealthFeature(this IHostApplicationBuilder builder)
     {
-        var checkTimeout = builder.Configuration.GetValue(CheckTimeoutKey, DefaultCheckTimeout);
-        if (checkTimeout <= TimeSpan.Zero)
-        {
-            throw new InvalidOperationException($"Configuration '{CheckTimeoutKey}' must be a positive TimeSpan such as 00:00:02.");
-        }
-
+        builder.Services.AddOptions<HealthOptions>()
+            .Bind(builder.Configuration.GetSection(HealthOptions.Section))
+            .Validate(o => o.CheckTimeout > TimeSpan.Zero, "Health: CheckTimeout must be a positive TimeSpan such as 00:00:02.")
+            .ValidateOnStart();
         builder.Services.AddHealthChecks()
-            .AddCheck<PostgresHealthCheck>(PostgresHealthCheck.Name, timeout: checkTimeout)
-            .AddCheck<StorageHealthCheck>(StorageHealthCheck.Name, timeout: checkTimeout);
+            .AddCheck<PostgresHealthCheck>(PostgresHealthCheck.Name)
+            .AddCheck<StorageHealthCheck>(StorageHealthCheck.Name);
+        builder.Services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<HealthOptions>>((checks, health) =>
+        {
+            foreach (var check in checks.Registrations)
+            {
+                check.Timeout = health.Value.CheckTimeout;
+            }
+        });
         return builder;
     }
 }

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using Storefront.Api.Infrastructure.Recovery;
@@ -24,11 +24,8 @@ public static class Outbox
 /// Sends outbox messages to their queues and marks them dispatched. A message whose send fails stays
 /// pending and is sent by the next sweep, so a storage outage delays work but never loses it.
 /// </summary>
-public sealed class OutboxDispatcher(NpgsqlDataSource dataSource, QueueSender queues, IConfiguration configuration, ILogger<OutboxDispatcher> logger)
+public sealed class OutboxDispatcher(NpgsqlDataSource dataSource, QueueSender queues, IOptions<RecoveryOptions> options, ILogger<OutboxDispatcher> logger)
 {
-    /// <summary>How long the request path waits for storage to take a message before leaving it to the sweep.</summary>
-    private readonly TimeSpan _dispatchTimeout = configuration.GetValue("Outbox:DispatchTimeout", TimeSpan.FromSeconds(2));
-
     private const int BatchSize = 100;
     private const int MaxBatchesPerSweep = 20;
 
@@ -39,7 +36,7 @@ public sealed class OutboxDispatcher(NpgsqlDataSource dataSource, QueueSender qu
     public async Task<bool> TryDispatchAsync(long outboxId, string queueName, string payload, CancellationToken cancellationToken)
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(_dispatchTimeout);
+        budget.CancelAfter(options.Value.OutboxDispatchTimeout);
         try
         {
             await queues.SendAsync(queueName, payload, TimeSpan.Zero, budget.Token);

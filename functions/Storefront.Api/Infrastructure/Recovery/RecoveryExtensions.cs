@@ -12,7 +12,7 @@ public static class RecoveryExtensions
             .Bind(builder.Configuration.GetSection(RecoveryOptions.Section))
             .Validate(
                 o => o.IsValid(),
-                "Recovery: RetryBudget and FirstBackoff positive, MaxBackoff between FirstBackoff and 1 hour, Lease at least 3 s, StrandedAfter positive, OutboxGracePeriod not negative, MaxPoisonRequeues 0..1000.")
+                "Recovery: RetryBudget and FirstBackoff positive, MaxBackoff between FirstBackoff and 1 hour, Lease at least 3 s, StrandedAfter and OutboxDispatchTimeout positive, OutboxGracePeriod not negative, MaxPoisonRequeues 0..1000.")
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<QueueSender>();

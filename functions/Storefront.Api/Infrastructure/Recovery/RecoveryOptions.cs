@@ -28,6 +28,9 @@ public sealed class RecoveryOptions
     /// </summary>
     public TimeSpan StrandedAfter { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How long a request (an order, a report) waits for storage to take its outbox message before leaving it to the sweep.</summary>
+    public TimeSpan OutboxDispatchTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How old a pending outbox message must be before the sweep sends it (the request path sends it first).</summary>
     public TimeSpan OutboxGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -36,5 +39,5 @@ public sealed class RecoveryOptions
 
     internal bool IsValid() =>
         RetryBudget > TimeSpan.Zero && FirstBackoff > TimeSpan.Zero && MaxBackoff >= FirstBackoff && MaxBackoff <= TimeSpan.FromHours(1)
-        && Lease >= TimeSpan.FromSeconds(3) && StrandedAfter > TimeSpan.Zero && OutboxGracePeriod >= TimeSpan.Zero && MaxPoisonRequeues is >= 0 and <= 1000;
+        && Lease >= TimeSpan.FromSeconds(3) && StrandedAfter > TimeSpan.Zero && OutboxDispatchTimeout > TimeSpan.Zero && OutboxGracePeriod >= TimeSpan.Zero && MaxPoisonRequeues is >= 0 and <= 1000;
 }
