@@ -192,36 +192,36 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
             lease) == 1;
 
     public Task RecordAuthorizationAsync(Guid id, Guid leaseToken, string paymentId, CancellationToken cancellationToken) =>
-        GuardedAsync(
+        dataSource.ExecuteUnderLeaseAsync(
             id,
+            leaseToken,
             "UPDATE orders SET payment_id = $3, payment_status = 'authorized', updated_at = now() WHERE id = $1 AND lease_token = $2 AND status = 'processing'",
             cancellationToken,
-            leaseToken,
             paymentId);
 
     public Task RejectAsync(Guid id, Guid leaseToken, string paymentId, string reason, CancellationToken cancellationToken) =>
-        GuardedAsync(
+        dataSource.ExecuteUnderLeaseAsync(
             id,
+            leaseToken,
             $"""
             UPDATE orders SET status = 'rejected', payment_id = $3, payment_status = 'declined', reservation_status = {StockReleased}, failure_reason = $4, {Released}
             WHERE id = $1 AND lease_token = $2 AND status = 'processing'
             """,
             cancellationToken,
-            leaseToken,
             paymentId,
             reason);
 
-    /// <summary>The shipment is booked and the payment captured: the order is confirmed.</summary>
+    /// <summary>The shipment is booked, the stock committed and the payment captured: the order is confirmed.</summary>
     public Task ConfirmAsync(Guid id, Guid leaseToken, ShipmentResult shipment, CancellationToken cancellationToken) =>
-        GuardedAsync(
+        dataSource.ExecuteUnderLeaseAsync(
             id,
+            leaseToken,
             $"""
             UPDATE orders SET status = 'confirmed', payment_status = 'captured', reservation_status = {StockCommitted},
                    shipment_id = $3, shipment_carrier = $4, shipment_eta_days = $5, {Released}
             WHERE id = $1 AND lease_token = $2 AND status = 'processing'
             """,
             cancellationToken,
-            leaseToken,
             shipment.ShipmentId,
             shipment.Carrier,
             shipment.EtaDays);
@@ -248,25 +248,25 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
 
     /// <summary>Ends the order as failed (its failure reason was recorded first), with what became of its payment and reservation.</summary>
     public Task FailAsync(Guid id, Guid leaseToken, string? paymentStatus, string? reservationStatus, CancellationToken cancellationToken) =>
-        GuardedAsync(
+        dataSource.ExecuteUnderLeaseAsync(
             id,
+            leaseToken,
             $"UPDATE orders SET status = 'failed', payment_status = $3, reservation_status = $4, {Released} WHERE id = $1 AND lease_token = $2 AND status = 'processing'",
             cancellationToken,
-            leaseToken,
             (object?)paymentStatus ?? DBNull.Value,
             (object?)reservationStatus ?? DBNull.Value);
 
     /// <summary>Gives the lease back after a transient failure: the order waits for <paramref name="delay"/>, and says why.</summary>
     public Task RecordRetryAsync(Guid id, Guid leaseToken, string reason, TimeSpan delay, CancellationToken cancellationToken) =>
-        GuardedAsync(
+        dataSource.ExecuteUnderLeaseAsync(
             id,
+            leaseToken,
             """
             UPDATE orders SET lease_token = NULL, lease_expires_at = NULL, last_error = $3, next_attempt_at = now() + $4,
                    first_failure_at = coalesce(first_failure_at, now()), updated_at = now()
             WHERE id = $1 AND lease_token = $2 AND status = 'processing'
             """,
             cancellationToken,
-            leaseToken,
             reason,
             delay);
 
@@ -276,13 +276,4 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
     // An order accepted before reservations existed (null) holds nothing, and keeps null.
     private const string StockReleased = "CASE WHEN reservation_status IS NULL THEN NULL ELSE 'released' END";
     private const string StockCommitted = "CASE WHEN reservation_status IS NULL THEN NULL ELSE 'committed' END";
-
-    /// <summary>A write that only the lease holder may make; a lost lease means another invocation owns the order now.</summary>
-    private async Task GuardedAsync(Guid id, string sql, CancellationToken cancellationToken, Guid leaseToken, params object[] parameters)
-    {
-        if (await dataSource.ExecuteAsync(sql, cancellationToken, [id, leaseToken, .. parameters]) != 1)
-        {
-            throw new LeaseLostException(id);
-        }
-    }
 }

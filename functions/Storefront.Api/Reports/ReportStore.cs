@@ -84,47 +84,40 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
             lease) == 1;
 
     public Task CompleteAsync(Guid id, Guid leaseToken, long rows, long bytes, string blobName, CancellationToken cancellationToken) =>
-        GuardedAsync(
+        dataSource.ExecuteUnderLeaseAsync(
             id,
+            leaseToken,
             $"UPDATE reports SET status = 'ready', row_count = $3, byte_count = $4, blob_name = $5, {Released} WHERE id = $1 AND lease_token = $2 AND status = 'running'",
             cancellationToken,
-            leaseToken,
             rows,
             bytes,
             blobName);
 
     /// <summary>Gives the lease back after a transient failure: the report waits for <paramref name="delay"/>, keeping the error.</summary>
     public Task RecordRetryAsync(Guid id, Guid leaseToken, string reason, TimeSpan delay, CancellationToken cancellationToken) =>
-        GuardedAsync(
+        dataSource.ExecuteUnderLeaseAsync(
             id,
+            leaseToken,
             """
             UPDATE reports SET lease_token = NULL, lease_expires_at = NULL, last_error = $3, next_attempt_at = now() + $4,
                    first_failure_at = coalesce(first_failure_at, now())
             WHERE id = $1 AND lease_token = $2 AND status = 'running'
             """,
             cancellationToken,
-            leaseToken,
             reason,
             delay);
 
     public Task FailAsync(Guid id, Guid leaseToken, string reason, CancellationToken cancellationToken) =>
-        GuardedAsync(
+        dataSource.ExecuteUnderLeaseAsync(
             id,
+            leaseToken,
             $"UPDATE reports SET status = 'failed', failure_reason = $3, {Released} WHERE id = $1 AND lease_token = $2 AND status = 'running'",
             cancellationToken,
-            leaseToken,
             DataSourceExtensions.BoundedError("Generation failed: " + reason));
 
     /// <summary>What every transition to a final status also sets: no lease, nothing to wait for.</summary>
     private const string Released = "lease_token = NULL, lease_expires_at = NULL, completed_at = now()";
 
-    private async Task GuardedAsync(Guid id, string sql, CancellationToken cancellationToken, Guid leaseToken, params object[] parameters)
-    {
-        if (await dataSource.ExecuteAsync(sql, cancellationToken, [id, leaseToken, .. parameters]) != 1)
-        {
-            throw new LeaseLostException(id);
-        }
-    }
 
     private static ReportView Read(NpgsqlDataReader reader)
     {

@@ -19,6 +19,21 @@ public abstract record Claim<TItem>
 /// <summary>A write guarded by the lease token found that another invocation has taken the row over.</summary>
 public sealed class LeaseLostException(Guid id) : Exception($"The lease on {id} was taken over by another invocation.");
 
+public static class LeaseGuard
+{
+    /// <summary>
+    /// Runs a write that only the lease holder may make (<paramref name="sql"/> has <c>$1</c> the id and <c>$2</c> the lease
+    /// token, then the other parameters); one row changed or <see cref="LeaseLostException"/>.
+    /// </summary>
+    public static async Task ExecuteUnderLeaseAsync(this Npgsql.NpgsqlDataSource dataSource, Guid id, Guid leaseToken, string sql, CancellationToken cancellationToken, params object[] parameters)
+    {
+        if (await dataSource.ExecuteAsync(sql, cancellationToken, [id, leaseToken, .. parameters]) != 1)
+        {
+            throw new LeaseLostException(id);
+        }
+    }
+}
+
 /// <summary>
 /// One kind of queued work (an order to process, a report to generate) as <see cref="QueuedWorkRunner"/> drives it:
 /// every method that writes is guarded by the lease token, and every step of <see cref="RunAsync"/> is safe to repeat.
