@@ -44,4 +44,18 @@ public sealed class RetryRulesTests
         Assert.True(RetryRules.BudgetSpent(now - budget, budget, now));
         Assert.True(RetryRules.BudgetSpent(now - TimeSpan.FromHours(2), budget, now));
     }
+
+    [Fact]
+    public void Work_may_reschedule_itself_enough_times_to_outlast_its_budget_and_no_more()
+    {
+        var options = new RecoveryOptions();
+        var waited = TimeSpan.Zero;
+        for (var attempt = 1; attempt <= options.MaxMessageAttempts; attempt++)
+        {
+            waited += RetryRules.Backoff(attempt, options.FirstBackoff, options.MaxBackoff, random: 0.0);
+        }
+
+        Assert.True(waited >= options.RetryBudget, $"the shortest backoffs add up to {waited} only");
+        Assert.InRange(options.MaxMessageAttempts, 1, 1000);
+    }
 }

@@ -178,6 +178,12 @@ public sealed class QueuedWorkRunner(QueueSender sender, IOptions<RecoveryOption
     private async Task RetryLaterAsync<TItem>(IQueuedWork<TItem> work, WorkMessage message, Guid? leaseToken, string reason, CancellationToken cancellationToken)
     {
         var next = message with { Attempt = message.Attempt + 1 };
+        if (next.Attempt > options.Value.MaxMessageAttempts)
+        {
+            logger.LogError("{Queue} item {Id} rescheduled itself {Count} times; the sweep will revive it: {Reason}", work.QueueName, message.Id, message.Attempt, reason);
+            return;
+        }
+
         var delay = Backoff(next.Attempt);
         logger.LogWarning("{Queue} item {Id} retries in {Delay}: {Reason}", work.QueueName, message.Id, delay, reason);
         if (leaseToken is { } token)

@@ -37,6 +37,13 @@ public sealed class RecoveryOptions
     /// <summary>How many times a message may come back through its poison queue before only the sweep may revive its work.</summary>
     public int MaxPoisonRequeues { get; set; } = 20;
 
+    /// <summary>
+    /// How many delayed messages one piece of work may send itself: enough to last the retry budget (each backoff is at
+    /// least half of <see cref="MaxBackoff"/> once grown). Past it, with the database unreachable so that the budget
+    /// cannot be judged, the work stops rescheduling itself and the sweep revives it once the database is back.
+    /// </summary>
+    public int MaxMessageAttempts => (int)Math.Ceiling(RetryBudget / (MaxBackoff / 2)) + 20;
+
     internal bool IsValid() =>
         RetryBudget > TimeSpan.Zero && FirstBackoff > TimeSpan.Zero && MaxBackoff >= FirstBackoff && MaxBackoff <= TimeSpan.FromHours(1)
         && Lease >= TimeSpan.FromSeconds(3) && StrandedAfter > TimeSpan.Zero && OutboxDispatchTimeout > TimeSpan.Zero && OutboxGracePeriod >= TimeSpan.Zero && MaxPoisonRequeues is >= 0 and <= 1000;
