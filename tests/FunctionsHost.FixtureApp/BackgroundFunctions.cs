@@ -21,7 +21,15 @@ public sealed class BackgroundFunctions
         throw new InvalidOperationException($"Attempt {dequeueCount} at '{message}' fails on purpose.");
     }
 
+    /// <summary>Listens on the failing queue's poison queue and fails too, as a poison handler does while its database is down.</summary>
+    [Function("PoisonAlwaysFails")]
+    public async Task PoisonAlwaysFails([QueueTrigger("%FIXTURE_FAILING_POISON_QUEUE%")] string message, long dequeueCount, FunctionContext context)
+    {
+        await Probe.RecordAsync($"poison-{message}", dequeueCount.ToString(CultureInfo.InvariantCulture), context.CancellationToken);
+        throw new InvalidOperationException($"Poison attempt {dequeueCount} at '{message}' fails on purpose.");
+    }
+
     [Function("Tick")]
     public Task Tick([TimerTrigger("%FIXTURE_TIMER_SCHEDULE%")] TimerInfo timer, FunctionContext context)
-        => Probe.RecordAsync("tick", (timer.ScheduleStatus?.Next ?? DateTime.MinValue).ToString("O", CultureInfo.InvariantCulture), context.CancellationToken);
+        => Probe.RecordAsync("tick", timer.IsPastDue ? "past-due" : "on-time", context.CancellationToken);
 }

@@ -77,8 +77,8 @@ internal sealed class TimerTriggerScheduler : IAsyncDisposable
                 return;
             }
 
-            var isPastDue = DateTimeOffset.UtcNow - due > TimeSpan.FromSeconds(1);
-            await InvokeAsync(last, _next(due), stopping, isPastDue).ConfigureAwait(false);
+            // A scheduled run is never past due in the real TimerListener, however late the timer fired.
+            await InvokeAsync(last, _next(due), stopping).ConfigureAwait(false);
             last = due;
         }
     }

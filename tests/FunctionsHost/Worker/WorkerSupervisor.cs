@@ -24,9 +24,12 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
     private Task _supervision = Task.CompletedTask;
     private Uri? _grpcUri;
 
-    public WorkerSupervisor(FunctionsHostOptions options, AppSettings settings, WorkerRegistry registry, ILoggerFactory loggerFactory)
+    private readonly FunctionTimeout _functionTimeout;
+
+    public WorkerSupervisor(FunctionsHostOptions options, AppSettings settings, HostJson hostJson, WorkerRegistry registry, ILoggerFactory loggerFactory)
     {
         _options = options;
+        _functionTimeout = new FunctionTimeout(hostJson.FunctionTimeout, options.FunctionTimeoutGracePeriod);
         _settings = settings;
         _registry = registry;
         _loggerFactory = loggerFactory;
@@ -150,7 +153,7 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
         var (executable, workerPath) = await ReadWorkerConfigAsync(appDirectory, cancellationToken).ConfigureAwait(false);
         var workerId = Guid.NewGuid().ToString();
         var requestId = Guid.NewGuid().ToString();
-        var worker = new WorkerConnection(workerId, _loggerFactory, Unpublish);
+        var worker = new WorkerConnection(workerId, _functionTimeout, _loggerFactory, Unpublish);
         _registry.Add(worker);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
