@@ -29,6 +29,11 @@ public sealed class BackgroundFunctions
         throw new InvalidOperationException($"Poison attempt {dequeueCount} at '{message}' fails on purpose.");
     }
 
+    /// <summary>A schedule a minute or more apart, so the host keeps its schedule status (the monitor).</summary>
+    [Function("Daily")]
+    public Task Daily([TimerTrigger("%FIXTURE_DAILY_SCHEDULE%", RunOnStartup = true)] TimerInfo timer, FunctionContext context)
+        => Probe.RecordAsync("daily", timer.IsPastDue ? "past-due" : "on-time", context.CancellationToken);
+
     [Function("Tick")]
     public Task Tick([TimerTrigger("%FIXTURE_TIMER_SCHEDULE%")] TimerInfo timer, FunctionContext context)
         => Probe.RecordAsync("tick", timer.IsPastDue ? "past-due" : "on-time", context.CancellationToken);

@@ -35,6 +35,8 @@ public sealed class FixtureHost : IAsyncLifetime
 
     public string FailingQueue => $"failing-{_suffix}";
 
+    public string HostId => $"fixture-{_suffix}";
+
     public static string StorageConnectionString =>
         Environment.GetEnvironmentVariable("AzureWebJobsStorage") is { Length: > 0 } value ? value : "UseDevelopmentStorage=true";
 
@@ -51,6 +53,9 @@ public sealed class FixtureHost : IAsyncLifetime
         ["FIXTURE_FAILING_QUEUE"] = FailingQueue,
         ["FIXTURE_FAILING_POISON_QUEUE"] = FailingQueue + "-poison",
         ["FIXTURE_TIMER_SCHEDULE"] = "*/1 * * * * *",
+        ["FIXTURE_DAILY_SCHEDULE"] = "0 0 3 * * *",
+        // The schedule monitor keeps timer status per host id: each fixture has its own.
+        ["AzureFunctionsWebHost__hostid"] = HostId,
     };
 
     public async Task InitializeAsync()

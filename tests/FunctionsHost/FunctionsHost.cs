@@ -116,7 +116,7 @@ public sealed class FunctionsHost : IAsyncDisposable
             .Select(f => new QueueTriggerListener(f, settings, hostJson, supervisor, loggerFactory.CreateLogger($"Host.Queue.{f.Name}")))
             .ToArray();
         var timers = supervisor.Functions.Where(f => f.Kind == TriggerKind.Timer)
-            .Select(f => new TimerTriggerScheduler(f, settings, supervisor, loggerFactory.CreateLogger($"Host.Timer.{f.Name}")))
+            .Select(f => new TimerTriggerScheduler(f, settings, options.AppDirectory, supervisor, loggerFactory.CreateLogger($"Host.Timer.{f.Name}")))
             .ToArray();
         foreach (var listener in queueListeners)
         {
