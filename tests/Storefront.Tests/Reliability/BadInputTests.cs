@@ -40,6 +40,10 @@ public sealed class BadInputTests(StorefrontStack stack)
         { "duplicate property", ValidOrder.Replace("\"customerId\":\"c-1\"", "\"customerId\":\"c-1\",\"customerId\":\"c-2\"", StringComparison.Ordinal) },
         { "deep nesting", ValidOrder.Replace("\"currency\":\"EUR\"", "\"currency\":" + new string('[', 64) + new string(']', 64), StringComparison.Ordinal) },
         { "control characters", ValidOrder.Replace("c-1", "c-\\u0000\\u0007\\u001b1", StringComparison.Ordinal) },
+        { "NUL in email", ValidOrder.Replace("a@example.com", "a\\u0000@example.com", StringComparison.Ordinal) },
+        { "NUL in postcode", ValidOrder.Replace("1011AB", "1011\\u0000AB", StringComparison.Ordinal) },
+        { "NUL in sku", ValidOrder.Replace("SKU-00001", "SKU-\\u000000001", StringComparison.Ordinal) },
+        { "NUL in currency", ValidOrder.Replace("\"EUR\"", "\"E\\u0000R\"", StringComparison.Ordinal) },
         { "SQL in customerId", ValidOrder.Replace("c-1", "x'; DROP TABLE orders; --", StringComparison.Ordinal) },
         { "SQL in sku", ValidOrder.Replace("SKU-00001", "SKU-1' OR '1'='1", StringComparison.Ordinal) },
         { "overlong email", ValidOrder.Replace("a@example.com", new string('a', 300) + "@example.com", StringComparison.Ordinal) },
@@ -141,6 +145,23 @@ public sealed class BadInputTests(StorefrontStack stack)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Null(response.Headers.RetryAfter);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [InlineData("api/products/lookup", """{"skus":["SKU-\u000000001"]}""")]
+    [InlineData("api/products/lookup", """{"skus":["SKU-00001"],"currency":"E\u0000R"}""")]
+    [InlineData("api/reports", """{"kind":"sales-by-day\u0000","from":"2024-01-01","to":"2024-01-31"}""")]
+    [InlineData("api/reports", """{"kind":"sales-by-day","from":"2024-01-01","to":"2024-01-31","currency":"E\u0000R"}""")]
+    [InlineData("api/reports", """{"kind":"sales-by-day","from":"2024-01-01\u0000","to":"2024-01-31"}""")]
+    [InlineData("api/reports", """{"kind":"sales-by-day","from":"2024-01-01","to":"2024-01-31","quantity":"2"}""")]
+    public async Task A_nul_or_a_stray_field_in_other_bodies_is_a_4xx_problem(string url, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("x-functions-key", stack.Host.Settings.FunctionKey);
+
+        using var response = await stack.Client.SendAsync(request);
+
+        await AssertRefusedAsync(response, body);
     }
 
     public static TheoryData<string, string> Utf8HeaderValues => new()
