@@ -54,7 +54,7 @@ public sealed class StartupValidationTests
     {
         var blob = Function("OnUpload", """{"name":"blob","type":"blobTrigger","direction":"In","path":"uploads/{name}"}""");
 
-        var refusal = Assert.Throws<InvalidOperationException>(() => FunctionSupport.EnsureRunnable([blob]));
+        var refusal = Assert.Throws<InvalidOperationException>(() => FunctionSupport.EnsureRunnable([blob], workerServesHttp: true));
 
         Assert.Contains("Function 'OnUpload': trigger 'blobTrigger' is not supported", refusal.Message, StringComparison.Ordinal);
     }
@@ -67,7 +67,7 @@ public sealed class StartupValidationTests
             """{"name":"message","type":"queueTrigger","direction":"In","queueName":"in"}""",
             """{"name":"$return","type":"queue","direction":"Out","queueName":"out"}""");
 
-        var refusal = Assert.Throws<InvalidOperationException>(() => FunctionSupport.EnsureRunnable([withOutput]));
+        var refusal = Assert.Throws<InvalidOperationException>(() => FunctionSupport.EnsureRunnable([withOutput], workerServesHttp: true));
 
         Assert.Contains("binding '$return' (queue, Out) is not supported", refusal.Message, StringComparison.Ordinal);
     }
@@ -76,11 +76,20 @@ public sealed class StartupValidationTests
     public void Http_queue_and_timer_triggers_with_the_http_response_binding_are_runnable()
     {
         FunctionSupport.EnsureRunnable(
-        [
-            Http("Get", "items", "get"),
-            Function("Work", """{"name":"message","type":"queueTrigger","direction":"In","queueName":"in"}"""),
-            Function("Tick", """{"name":"timer","type":"timerTrigger","direction":"In","schedule":"0 * * * * *"}"""),
-        ]);
+            [
+                Http("Get", "items", "get"),
+                Function("Work", """{"name":"message","type":"queueTrigger","direction":"In","queueName":"in"}"""),
+                Function("Tick", """{"name":"timer","type":"timerTrigger","direction":"In","schedule":"0 * * * * *"}"""),
+            ],
+            workerServesHttp: true);
+    }
+
+    [Fact]
+    public void Http_functions_without_the_aspnetcore_integration_are_refused()
+    {
+        var refusal = Assert.Throws<InvalidOperationException>(() => FunctionSupport.EnsureRunnable([Http("Get", "items", "get")], workerServesHttp: false));
+
+        Assert.Contains("Function 'Get': HTTP functions need the worker's ASP.NET Core integration", refusal.Message, StringComparison.Ordinal);
     }
 
     private static FunctionDescriptor Http(string name, string? route, string methods)

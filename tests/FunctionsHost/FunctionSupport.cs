@@ -3,17 +3,24 @@ using System.Text.Json;
 namespace Storefront.FunctionsHost;
 
 /// <summary>
-/// What this host can run: HTTP, queue and timer triggers, and the HTTP response binding. Anything else
-/// (blob or Service Bus triggers, input or output bindings) would be ignored silently, so the host
-/// refuses to start instead and names the function and the binding.
+/// What this host can run: HTTP (through the worker's ASP.NET Core integration), queue and timer triggers,
+/// and the HTTP response binding. Anything else (blob or Service Bus triggers, input or output bindings,
+/// HttpRequestData functions) would be ignored or fail on every call, so the host refuses to start
+/// instead and names the function and the binding.
 /// </summary>
 internal static class FunctionSupport
 {
-    public static void EnsureRunnable(IEnumerable<FunctionDescriptor> functions)
+    /// <param name="workerServesHttp">Whether the worker announced its own HTTP endpoint (ConfigureFunctionsWebApplication).</param>
+    public static void EnsureRunnable(IEnumerable<FunctionDescriptor> functions, bool workerServesHttp)
     {
         var problems = new List<string>();
         foreach (var function in functions)
         {
+            if (function.Kind == TriggerKind.Http && !workerServesHttp)
+            {
+                problems.Add($"Function '{function.Name}': HTTP functions need the worker's ASP.NET Core integration (ConfigureFunctionsWebApplication), which this host forwards requests to.");
+            }
+
             if (function.Kind == TriggerKind.Other)
             {
                 problems.Add($"Function '{function.Name}': trigger '{function.Property("type")}' is not supported by this host (HTTP, queue and timer triggers are).");

@@ -88,7 +88,7 @@ public sealed class FunctionsHost : IAsyncDisposable
         try
         {
             await supervisor.StartAsync(grpcUri, cancellationToken).ConfigureAwait(false);
-            FunctionSupport.EnsureRunnable(supervisor.Functions);
+            FunctionSupport.EnsureRunnable(supervisor.Functions, supervisor.WorkerServesHttp);
             FunctionRoutes.Validate(supervisor.Functions);
         }
         catch

@@ -40,6 +40,9 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
 
     public int? WorkerProcessId => _current?.ProcessId;
 
+    /// <summary>Whether the current worker runs its own Kestrel for HTTP functions (the ASP.NET Core integration).</summary>
+    public bool WorkerServesHttp => _current?.HttpUri is not null;
+
     public int Restarts { get; private set; }
 
     /// <summary>Starts the first worker and returns once its functions are loaded.</summary>
