@@ -56,6 +56,26 @@ public sealed class WorkerLifecycleTests
         Assert.Equal(HttpStatusCode.OK, (await fixture.Inner.Client.GetAsync("api/items/7")).StatusCode);
     }
 
+    /// <summary>An invocation that honours its cancellation ends within the grace period: it fails, and the worker stays.</summary>
+    [Fact]
+    public async Task An_invocation_past_the_function_timeout_that_honours_cancellation_fails_without_a_worker_restart()
+    {
+        await using var fixture = new OwnedFixture("""{ "version": "2.0", "functionTimeout": "00:00:03" }""", functionTimeoutGracePeriod: TimeSpan.FromSeconds(2));
+        await fixture.Inner.InitializeAsync();
+        var host = fixture.Inner.Host;
+        var worker = host.WorkerProcessId;
+        var tag = Guid.NewGuid().ToString("N");
+
+        var response = await fixture.Inner.Client.GetAsync($"api/slow/60000?tag={tag}");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.True(await FixtureHost.EventuallyAsync(() => fixture.Inner.Probes($"cancelled-{tag}").Length == 1, TimeSpan.FromSeconds(90)), "the function never saw its cancellation");
+        // Past the grace period, a worker that had not ended the invocation would have been restarted.
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.Equal(0, host.WorkerRestarts);
+        Assert.Equal(worker, host.WorkerProcessId);
+    }
+
     [Theory]
     [InlineData("""{ "extensions": { "queues": { "batchSize": 64 } } }""", "batchSize")]
     [InlineData("""{ "extensions": { "queues": { "batchSize": 0 } } }""", "batchSize")]

@@ -39,6 +39,7 @@ internal sealed class WorkerConnection : IAsyncDisposable
     private readonly Action<WorkerConnection> _onEnded;
     private readonly FunctionTimeout _timeout;
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _timedOut = new();
+    private readonly ConcurrentDictionary<string, string> _functionNames = new();
 
     /// <param name="onEnded">Runs once, synchronously, before in-flight invocations are failed.</param>
     public WorkerConnection(string workerId, FunctionTimeout timeout, ILoggerFactory loggerFactory, Action<WorkerConnection> onEnded)
@@ -138,6 +139,7 @@ internal sealed class WorkerConnection : IAsyncDisposable
         foreach (var metadata in response.FunctionMetadataResults)
         {
             _logger.LogDebug("Function {Name} ({FunctionId}): {Bindings}", metadata.Name, metadata.FunctionId, string.Join(" ", metadata.RawBindings));
+            _functionNames[metadata.FunctionId] = metadata.Name;
             var loaded = _loads.GetOrAdd(metadata.FunctionId, _ => new TaskCompletionSource<FunctionLoadResponse>(TaskCreationOptions.RunContinuationsAsynchronously));
             loads.Add(loaded.Task);
             await SendAsync(new StreamingMessage { FunctionLoadRequest = new FunctionLoadRequest { FunctionId = metadata.FunctionId, Metadata = metadata } }, cancellationToken).ConfigureAwait(false);
@@ -187,9 +189,13 @@ internal sealed class WorkerConnection : IAsyncDisposable
             }
             catch (OperationCanceledException) when (expiry.IsCancellationRequested && !completion.Task.IsCompleted)
             {
-                var message = $"Timeout value of {limit} was exceeded by function: {request.FunctionId} (invocation {request.InvocationId}).";
+                var name = _functionNames.TryGetValue(request.FunctionId, out var known) ? known : request.FunctionId;
+                var message = $"Timeout value of {limit} was exceeded by function: Functions.{name} (invocation {request.InvocationId}).";
                 _logger.LogWarning("{Message}", message);
-                _ = EndTimedOutAsync(request.InvocationId);
+                // Registered before this invocation leaves _invocations, so that its late answer is still seen.
+                var lateAnswer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _timedOut[request.InvocationId] = lateAnswer;
+                _ = EndTimedOutAsync(request.InvocationId, Task.WhenAny(lateAnswer.Task, completion.Task));
                 return new InvocationResponse
                 {
                     InvocationId = request.InvocationId,
@@ -288,15 +294,13 @@ internal sealed class WorkerConnection : IAsyncDisposable
     /// The real host's timeout handler: cancel, wait the grace period for the invocation to end, and
     /// otherwise restart the worker process that runs it.
     /// </summary>
-    private async Task EndTimedOutAsync(string invocationId)
+    private async Task EndTimedOutAsync(string invocationId, Task answered)
     {
-        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _timedOut[invocationId] = finished;
         try
         {
             await SendCancelAsync(invocationId).ConfigureAwait(false);
-            await Task.WhenAny(finished.Task, _ended.Task, Task.Delay(_timeout.GracePeriod)).ConfigureAwait(false);
-            if (!finished.Task.IsCompleted && !_ended.Task.IsCompleted)
+            await Task.WhenAny(answered, _ended.Task, Task.Delay(_timeout.GracePeriod)).ConfigureAwait(false);
+            if (!answered.IsCompleted && !_ended.Task.IsCompleted)
             {
                 _logger.LogWarning("A function timeout has occurred. Restarting worker process executing invocationId '{InvocationId}'.", invocationId);
                 Kill("function timeout");
