@@ -21,7 +21,20 @@ public sealed class BackgroundFunctions
         throw new InvalidOperationException($"Attempt {dequeueCount} at '{message}' fails on purpose.");
     }
 
+    /// <summary>Listens on the failing queue's poison queue and fails too, as a poison handler does while its database is down.</summary>
+    [Function("PoisonAlwaysFails")]
+    public async Task PoisonAlwaysFails([QueueTrigger("%FIXTURE_FAILING_POISON_QUEUE%")] string message, long dequeueCount, FunctionContext context)
+    {
+        await Probe.RecordAsync($"poison-{message}", dequeueCount.ToString(CultureInfo.InvariantCulture), context.CancellationToken);
+        throw new InvalidOperationException($"Poison attempt {dequeueCount} at '{message}' fails on purpose.");
+    }
+
+    /// <summary>A schedule a minute or more apart, so the host keeps its schedule status (the monitor).</summary>
+    [Function("Daily")]
+    public Task Daily([TimerTrigger("%FIXTURE_DAILY_SCHEDULE%", RunOnStartup = true)] TimerInfo timer, FunctionContext context)
+        => Probe.RecordAsync("daily", timer.IsPastDue ? "past-due" : "on-time", context.CancellationToken);
+
     [Function("Tick")]
     public Task Tick([TimerTrigger("%FIXTURE_TIMER_SCHEDULE%")] TimerInfo timer, FunctionContext context)
-        => Probe.RecordAsync("tick", (timer.ScheduleStatus?.Next ?? DateTime.MinValue).ToString("O", CultureInfo.InvariantCulture), context.CancellationToken);
+        => Probe.RecordAsync("tick", timer.IsPastDue ? "past-due" : "on-time", context.CancellationToken);
 }

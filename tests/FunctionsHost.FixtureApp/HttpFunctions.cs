@@ -23,9 +23,24 @@ public sealed class HttpFunctions
         };
     }
 
+    /// <summary>Admin level; reports the key it received, since the real host forwards the request unchanged.</summary>
     [Function("AdminOnly")]
-    public IActionResult AdminOnly([HttpTrigger(AuthorizationLevel.Admin, "get", Route = "admin-only")] HttpRequest request)
-        => new OkObjectResult(new { admin = true, sawKey = request.Headers.ContainsKey("x-functions-key") || request.Query.ContainsKey("code") });
+    public IActionResult AdminOnly([HttpTrigger(AuthorizationLevel.Admin, "get", Route = "secured")] HttpRequest request)
+        => new OkObjectResult(new { header = request.Headers["x-functions-key"].ToString(), code = request.Query["code"].ToString() });
+
+    /// <summary>Echoes one request header's value as the worker decoded it.</summary>
+    [Function("Header")]
+    public IActionResult Header([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "header/{name}")] HttpRequest request, string name)
+        => new OkObjectResult(new { value = request.Headers[name].ToString() });
+
+    /// <summary>Never ends and ignores its cancellation token: only the host's functionTimeout can end it.</summary>
+    [Function("Hang")]
+    public async Task<IActionResult> Hang([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "hang")] HttpRequest request)
+    {
+        await Probe.RecordAsync($"hang-{request.Query["tag"]}", "started", CancellationToken.None);
+        await Task.Delay(Timeout.Infinite, CancellationToken.None);
+        return new OkResult();
+    }
 
     [Function("Fail")]
     public IActionResult Fail([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "fail")] HttpRequest request)

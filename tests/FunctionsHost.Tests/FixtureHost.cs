@@ -12,6 +12,16 @@ public sealed class FixtureHost : IAsyncLifetime
 {
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..10];
     private ILoggerFactory? _logs;
+    private string? _appCopy;
+
+    /// <summary>
+    /// A host.json to run the fixture app with instead of its own: the app is then run from a folder of
+    /// links to its build output with this host.json beside them.
+    /// </summary>
+    public string? HostJson { get; init; }
+
+    /// <summary>Overrides the host's grace period after a functionTimeout; null keeps the host's default.</summary>
+    public TimeSpan? FunctionTimeoutGracePeriod { get; init; }
 
     public FunctionsHost Host { get; private set; } = null!;
 
@@ -24,6 +34,8 @@ public sealed class FixtureHost : IAsyncLifetime
     public string ModelQueue => $"model-{_suffix}";
 
     public string FailingQueue => $"failing-{_suffix}";
+
+    public string HostId => $"fixture-{_suffix}";
 
     public static string StorageConnectionString =>
         Environment.GetEnvironmentVariable("AzureWebJobsStorage") is { Length: > 0 } value ? value : "UseDevelopmentStorage=true";
@@ -39,7 +51,11 @@ public sealed class FixtureHost : IAsyncLifetime
         ["FIXTURE_TEXT_QUEUE"] = TextQueue,
         ["FIXTURE_MODEL_QUEUE"] = ModelQueue,
         ["FIXTURE_FAILING_QUEUE"] = FailingQueue,
+        ["FIXTURE_FAILING_POISON_QUEUE"] = FailingQueue + "-poison",
         ["FIXTURE_TIMER_SCHEDULE"] = "*/1 * * * * *",
+        ["FIXTURE_DAILY_SCHEDULE"] = "0 0 3 * * *",
+        // The schedule monitor keeps timer status per host id: each fixture has its own.
+        ["AzureFunctionsWebHost__hostid"] = HostId,
     };
 
     public async Task InitializeAsync()
@@ -56,23 +72,54 @@ public sealed class FixtureHost : IAsyncLifetime
             _logs = LoggerFactory.Create(logging => logging.AddProvider(new FileLoggerProvider(Path.Combine(logFolder, $"fixture-host-{_suffix}.log"))));
         }
 
-        Host = await FunctionsHost.StartAsync(new FunctionsHostOptions
+        Host = await FunctionsHost.StartAsync(Options(), _logs);
+        Client = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(100) };
+    }
+
+    /// <summary>The options this fixture starts its host with (tests that expect a refusal start it themselves).</summary>
+    public FunctionsHostOptions Options()
+    {
+        if (HostJson is not null && _appCopy is null)
         {
-            AppDirectory = AppDirectory,
+            _appCopy = Directory.CreateTempSubdirectory("fixture-app-").FullName;
+            foreach (var entry in Directory.EnumerateFileSystemEntries(AppDirectory))
+            {
+                var name = Path.GetFileName(entry);
+                if (name != "host.json")
+                {
+                    File.CreateSymbolicLink(Path.Combine(_appCopy, name), entry);
+                }
+            }
+
+            File.WriteAllText(Path.Combine(_appCopy, "host.json"), HostJson);
+        }
+
+        var options = new FunctionsHostOptions
+        {
+            AppDirectory = _appCopy ?? AppDirectory,
             HttpPort = 0,
             UseLocalSettingsFile = false,
             Settings = Settings,
             ShutdownGracePeriod = TimeSpan.FromSeconds(2),
-        }, _logs);
-        Client = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        };
+        return FunctionTimeoutGracePeriod is { } grace ? options with { FunctionTimeoutGracePeriod = grace } : options;
     }
 
     public async Task DisposeAsync()
     {
-        Client.Dispose();
-        await Host.DisposeAsync();
+        // A test that expected the host to refuse to start never had a client or a host.
+        Client?.Dispose();
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+
         _logs?.Dispose();
         Directory.Delete(ProbeDirectory, recursive: true);
+        if (_appCopy is not null)
+        {
+            Directory.Delete(_appCopy, recursive: true);
+        }
     }
 
     /// <summary>A queue client that encodes like the app's senders (host.json: base64).</summary>

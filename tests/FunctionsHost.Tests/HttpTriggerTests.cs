@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 
 namespace Storefront.FunctionsHost.Tests;
@@ -26,29 +27,37 @@ public sealed class HttpTriggerTests(FixtureHost fixture) : IClassFixture<Fixtur
     }
 
     [Fact]
-    public async Task Unknown_route_answers_404_problem()
+    public async Task Unknown_route_answers_404_without_a_body()
     {
         var response = await Client.GetAsync("api/no-such-function");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
     }
 
-    [Fact]
-    public async Task Wrong_method_is_rejected()
+    [Theory]
+    [InlineData("DELETE", "api/items/1")]
+    [InlineData("PUT", "api/items/1")]
+    [InlineData("HEAD", "api/items/1")]
+    [InlineData("OPTIONS", "api/items/1")]
+    [InlineData("GET", "api/echo")]
+    public async Task A_method_the_route_does_not_list_is_404_not_405(string method, string url)
     {
-        var response = await Client.DeleteAsync("api/items/1");
+        using var request = new HttpRequestMessage(new HttpMethod(method), url);
 
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        var response = await Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
     }
 
     [Fact]
-    public async Task Function_level_route_refuses_a_request_without_a_key()
+    public async Task Function_level_route_refuses_a_request_without_a_key_with_a_bodyless_401()
     {
         var response = await Client.PostAsync("api/echo", new StringContent("hi"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
     }
 
     [Fact]
@@ -76,25 +85,79 @@ public sealed class HttpTriggerTests(FixtureHost fixture) : IClassFixture<Fixtur
         Assert.Equal("by query", await byQuery.Content.ReadAsStringAsync());
     }
 
+    /// <summary>The real host forwards the request as it came: the function receives the key it was called with.</summary>
     [Fact]
-    public async Task Admin_level_route_needs_the_master_key_and_the_function_never_sees_it()
+    public async Task Admin_level_route_needs_the_master_key_and_the_function_receives_it_as_sent()
     {
-        var withFunctionKey = await Client.GetAsync($"api/admin-only?code={fixture.Host.Settings.FunctionKey}");
-        var withMasterKey = await Client.GetAsync($"api/admin-only?code={fixture.Host.Settings.MasterKey}");
+        var master = fixture.Host.Settings.MasterKey;
+        var withFunctionKey = await Client.GetAsync($"api/secured?code={fixture.Host.Settings.FunctionKey}");
+        var byCode = await Client.GetFromJsonAsync<JsonElement>($"api/secured?code={master}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/secured");
+        request.Headers.Add("x-functions-key", master);
+        var byHeader = await (await Client.SendAsync(request)).Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.Equal(HttpStatusCode.Unauthorized, withFunctionKey.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, withMasterKey.StatusCode);
-        var body = await withMasterKey.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.False(body.GetProperty("sawKey").GetBoolean());
+        Assert.Equal(master, byCode.GetProperty("code").GetString());
+        Assert.Equal(master, byHeader.GetProperty("header").GetString());
     }
 
     [Fact]
-    public async Task A_function_that_throws_answers_500_problem()
+    public async Task A_function_that_throws_answers_a_bodyless_500()
     {
         var response = await Client.GetAsync("api/fail");
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Theory]
+    [InlineData("ключ")]
+    [InlineData("🔑 emoji")]
+    [InlineData("Grüße, café")]
+    public async Task Any_utf8_header_value_reaches_the_function_intact(string value)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/header/X-Probe");
+        request.Headers.TryAddWithoutValidation("X-Probe", value);
+        request.Headers.TryAddWithoutValidation("User-Agent", value);
+        using var client = new HttpClient(new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8 }) { BaseAddress = fixture.Host.BaseAddress };
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(value, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("value").GetString());
+    }
+
+    /// <summary>The request target reaches the worker as sent: "%2500" is "%00" to the function, not a NUL and not a stall.</summary>
+    [Fact]
+    public async Task A_percent_encoded_percent_in_the_path_reaches_the_function_decoded_once()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/header/X-Probe%2500");
+        request.Headers.TryAddWithoutValidation("X-Probe%00", "seen");
+
+        var response = await Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("seen", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("value").GetString());
+    }
+
+    [Fact]
+    public async Task Malformed_chunked_framing_is_a_bodyless_400()
+    {
+        var answer = await RawHttp.SendAsync(
+            fixture.Host.BaseAddress,
+            $"POST /api/echo HTTP/1.1\r\nHost: x\r\nx-functions-key: {fixture.Host.Settings.FunctionKey}\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\nzz\r\nnot a chunk\r\n0\r\n\r\n");
+
+        Assert.Equal(400, answer.Status);
+    }
+
+    [Fact]
+    public async Task A_body_shorter_than_its_content_length_then_a_stall_is_a_4xx()
+    {
+        var answer = await RawHttp.SendAsync(
+            fixture.Host.BaseAddress,
+            $"POST /api/echo HTTP/1.1\r\nHost: x\r\nx-functions-key: {fixture.Host.Settings.FunctionKey}\r\nContent-Length: 1000\r\nContent-Type: text/plain\r\n\r\nonly this much");
+
+        Assert.True(answer.Status is >= 400 and < 500, $"answered {answer.Status}");
     }
 
     [Fact]

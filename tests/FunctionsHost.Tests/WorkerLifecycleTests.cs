@@ -15,8 +15,9 @@ public sealed class WorkerLifecycleTests
         var host = fixture.Inner.Host;
         var firstWorker = host.WorkerProcessId!.Value;
 
-        var inFlight = fixture.Inner.Client.GetAsync("api/slow/10000");
-        await Task.Delay(500);
+        var tag = Guid.NewGuid().ToString("N");
+        var inFlight = fixture.Inner.Client.GetAsync($"api/hang?tag={tag}");
+        Assert.True(await FixtureHost.EventuallyAsync(() => fixture.Inner.Probes($"hang-{tag}").Length == 1, TimeSpan.FromSeconds(90)), "the invocation never started");
         Process.GetProcessById(firstWorker).Kill();
         var lost = await inFlight;
 
@@ -25,6 +26,70 @@ public sealed class WorkerLifecycleTests
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
         Assert.Equal(1, host.WorkerRestarts);
         Assert.NotEqual(firstWorker, host.WorkerProcessId);
+    }
+
+    /// <summary>
+    /// host.json functionTimeout: the invocation that overran fails at once; since it ignores its cancellation,
+    /// once the grace period is over the worker running it is restarted, taking every other invocation in
+    /// flight with it (the real host's WebScriptHostExceptionHandler.OnTimeoutExceptionAsync). The bystander is
+    /// sent when the overrun is reported and is well within its own limit when the restart ends it: it never
+    /// sees a cancellation, it just dies with the worker.
+    /// </summary>
+    [Fact]
+    public async Task An_invocation_past_the_function_timeout_fails_and_restarts_the_worker_with_everything_in_flight()
+    {
+        await using var fixture = new OwnedFixture("""{ "version": "2.0", "functionTimeout": "00:00:10" }""", functionTimeoutGracePeriod: TimeSpan.FromSeconds(8));
+        await fixture.Inner.InitializeAsync();
+        var host = fixture.Inner.Host;
+        var firstWorker = host.WorkerProcessId!.Value;
+        var tag = Guid.NewGuid().ToString("N");
+
+        var hanging = await fixture.Inner.Client.GetAsync($"api/hang?tag={tag}");
+        var bystander = fixture.Inner.Client.GetAsync($"api/slow/60000?tag={tag}");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, hanging.StatusCode);
+        Assert.Equal(0, host.WorkerRestarts);
+        Assert.Equal(HttpStatusCode.InternalServerError, (await bystander).StatusCode);
+        Assert.Empty(fixture.Inner.Probes($"cancelled-{tag}"));
+        Assert.True(await FixtureHost.EventuallyAsync(() => host.WorkerRestarts == 1, TimeSpan.FromSeconds(90)), "the worker was not restarted");
+        Assert.NotEqual(firstWorker, host.WorkerProcessId);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Inner.Client.GetAsync("api/items/7")).StatusCode);
+    }
+
+    /// <summary>An invocation that honours its cancellation ends within the grace period: it fails, and the worker stays.</summary>
+    [Fact]
+    public async Task An_invocation_past_the_function_timeout_that_honours_cancellation_fails_without_a_worker_restart()
+    {
+        await using var fixture = new OwnedFixture("""{ "version": "2.0", "functionTimeout": "00:00:03" }""", functionTimeoutGracePeriod: TimeSpan.FromSeconds(2));
+        await fixture.Inner.InitializeAsync();
+        var host = fixture.Inner.Host;
+        var worker = host.WorkerProcessId;
+        var tag = Guid.NewGuid().ToString("N");
+
+        var response = await fixture.Inner.Client.GetAsync($"api/slow/60000?tag={tag}");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.True(await FixtureHost.EventuallyAsync(() => fixture.Inner.Probes($"cancelled-{tag}").Length == 1, TimeSpan.FromSeconds(90)), "the function never saw its cancellation");
+        // Past the grace period, a worker that had not ended the invocation would have been restarted.
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.Equal(0, host.WorkerRestarts);
+        Assert.Equal(worker, host.WorkerProcessId);
+    }
+
+    [Theory]
+    [InlineData("""{ "extensions": { "queues": { "batchSize": 64 } } }""", "batchSize")]
+    [InlineData("""{ "extensions": { "queues": { "batchSize": 0 } } }""", "batchSize")]
+    [InlineData("""{ "extensions": { "queues": { "maxPollingInterval": "00:00:00.050" } } }""", "MaxPollingInterval must not be less than 00:00:00.1000000")]
+    [InlineData("""{ "extensions": { "queues": { "maxDequeueCount": 0 } } }""", "MaxDequeueCount must not be less than 1")]
+    [InlineData("""{ "extensions": { "queues": { "newBatchThreshold": -1 } } }""", "newBatchThreshold")]
+    [InlineData("""{ "functionTimeout": "00:00:00.500" }""", "FunctionTimeout must be greater than 00:00:01")]
+    public async Task The_host_refuses_to_start_on_out_of_range_host_json_settings(string hostJson, string expected)
+    {
+        await using var fixture = new OwnedFixture(hostJson);
+
+        var refusal = await Assert.ThrowsAsync<InvalidOperationException>(() => FunctionsHost.StartAsync(fixture.Inner.Options()));
+
+        Assert.Contains(expected, refusal.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -36,7 +101,8 @@ public sealed class WorkerLifecycleTests
 
         await fixture.DisposeAsync();
 
-        Assert.True(worker.WaitForExit(TimeSpan.FromSeconds(10)), "the worker outlived the host");
+        // The host waits for its worker to exit before its disposal returns.
+        Assert.True(worker.HasExited, "the worker outlived the host");
     }
 
     [Fact]
@@ -74,13 +140,16 @@ public sealed class WorkerLifecycleTests
                         return false;
                     }
                 },
-                TimeSpan.FromSeconds(30)),
+                TimeSpan.FromSeconds(90)),
             "the host CLI did not come up");
         var worker = Process.GetProcessById(status.GetProperty("processId").GetInt32());
 
         hostProcess.Kill();
 
-        Assert.True(worker.WaitForExit(TimeSpan.FromSeconds(10)), "the worker was orphaned");
+        // The worker notices its parent is gone and exits; the guard only keeps a failure from hanging the run.
+        using var hangGuard = new CancellationTokenSource(TimeSpan.FromSeconds(100));
+        await worker.WaitForExitAsync(hangGuard.Token);
+        Assert.True(worker.HasExited, "the worker was orphaned");
     }
 
     private static int FreePort()
@@ -91,16 +160,10 @@ public sealed class WorkerLifecycleTests
     }
 
     /// <summary>A fixture a single test owns, so killing its worker disturbs no other test.</summary>
-    private sealed class OwnedFixture : IAsyncDisposable
+    private sealed class OwnedFixture(string? hostJson = null, TimeSpan? functionTimeoutGracePeriod = null) : IAsyncDisposable
     {
-        public FixtureHost Inner { get; } = new();
+        public FixtureHost Inner { get; } = new() { HostJson = hostJson, FunctionTimeoutGracePeriod = functionTimeoutGracePeriod };
 
-        public async ValueTask DisposeAsync()
-        {
-            if (Inner.Client is not null)
-            {
-                await Inner.DisposeAsync();
-            }
-        }
+        public async ValueTask DisposeAsync() => await Inner.DisposeAsync();
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -69,7 +70,7 @@ public sealed class FunctionsHost : IAsyncDisposable
     public IEnumerable<string> PolledQueues => _queueListeners.Select(l => l.QueueName);
 
     /// <summary>The public URL template of an HTTP function, route prefix included.</summary>
-    public string RouteOf(FunctionDescriptor function) => RouteTemplate(function, _hostJson);
+    public string RouteOf(FunctionDescriptor function) => FunctionRoutes.Template(function, _hostJson);
 
     public static async Task<FunctionsHost> StartAsync(FunctionsHostOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
@@ -83,10 +84,12 @@ public sealed class FunctionsHost : IAsyncDisposable
         await rpcServer.StartAsync(cancellationToken).ConfigureAwait(false);
         var grpcUri = new Uri(rpcServer.Urls.First() + "/");
 
-        var supervisor = new WorkerSupervisor(options, settings, registry, loggerFactory);
+        var supervisor = new WorkerSupervisor(options, settings, hostJson, registry, loggerFactory);
         try
         {
             await supervisor.StartAsync(grpcUri, cancellationToken).ConfigureAwait(false);
+            FunctionSupport.EnsureRunnable(supervisor.Functions, supervisor.WorkerServesHttp);
+            FunctionRoutes.Validate(supervisor.Functions);
         }
         catch
         {
@@ -113,7 +116,7 @@ public sealed class FunctionsHost : IAsyncDisposable
             .Select(f => new QueueTriggerListener(f, settings, hostJson, supervisor, loggerFactory.CreateLogger($"Host.Queue.{f.Name}")))
             .ToArray();
         var timers = supervisor.Functions.Where(f => f.Kind == TriggerKind.Timer)
-            .Select(f => new TimerTriggerScheduler(f, settings, supervisor, loggerFactory.CreateLogger($"Host.Timer.{f.Name}")))
+            .Select(f => new TimerTriggerScheduler(f, settings, options.AppDirectory, supervisor, loggerFactory.CreateLogger($"Host.Timer.{f.Name}")))
             .ToArray();
         foreach (var listener in queueListeners)
         {
@@ -198,7 +201,6 @@ public sealed class FunctionsHost : IAsyncDisposable
                 kestrel.ListenLocalhost(options.HttpPort);
             }
         });
-        builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(hostJson);
@@ -214,29 +216,16 @@ public sealed class FunctionsHost : IAsyncDisposable
                 UseCookies = false,
                 AutomaticDecompression = DecompressionMethods.None,
                 ConnectTimeout = TimeSpan.FromSeconds(5),
+                // Clients may send any UTF-8 in a header value; the worker's Kestrel reads it as UTF-8.
+                RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8,
+                ResponseHeaderEncodingSelector = (_, _) => Encoding.UTF8,
             })
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
 
         var app = builder.Build();
-        // Unknown routes (404) and wrong methods (405) answer with problem+json too.
-        app.UseStatusCodePages();
-        var invoker = app.Services.GetRequiredService<HttpFunctionInvoker>();
-        foreach (var function in supervisor.Functions.Where(f => f.Kind == TriggerKind.Http))
-        {
-            var pattern = RouteTemplate(function, hostJson);
-            var handler = (RequestDelegate)(context => invoker.InvokeAsync(context, function));
-            var endpoint = function.HttpMethods.Count == 0 ? app.Map(pattern, handler) : app.MapMethods(pattern, function.HttpMethods, handler);
-            endpoint.WithDisplayName(function.Name);
-        }
-
+        FunctionRoutes.Map(app, supervisor.Functions, hostJson, app.Services.GetRequiredService<HttpFunctionInvoker>());
         app.Services.GetRequiredService<AdminEndpoints>().Map(app);
         return app;
-    }
-
-    private static string RouteTemplate(FunctionDescriptor function, HostJson hostJson)
-    {
-        var route = function.Property("route") ?? function.Name;
-        return string.IsNullOrEmpty(hostJson.RoutePrefix) ? route : $"{hostJson.RoutePrefix}/{route}";
     }
 
     private static void UseLoggerFactory(WebApplicationBuilder builder, ILoggerFactory loggerFactory)

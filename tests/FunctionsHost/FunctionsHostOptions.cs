@@ -25,6 +25,12 @@ public sealed record FunctionsHostOptions
     public TimeSpan ShutdownGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// After host.json functionTimeout expires, how long the invocation may take to end once cancelled
+    /// before the worker running it is restarted (the real host waits its timeout grace period too).
+    /// </summary>
+    public TimeSpan FunctionTimeoutGracePeriod { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// How much of a response body is held back until the invocation's result is known, so that a
     /// function failing after writing a small response still turns into a 500; larger bodies stream.
     /// </summary>

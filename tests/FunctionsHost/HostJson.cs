@@ -10,8 +10,17 @@ public sealed record HostJson
 
     public QueueOptions Queues { get; init; } = new();
 
-    /// <summary>host.json functionTimeout; null means unbounded (the Flex Consumption default).</summary>
-    public TimeSpan? FunctionTimeout { get; init; }
+    /// <summary>
+    /// The real host's default functionTimeout on every plan but (legacy) Consumption, Flex Consumption included
+    /// (ScriptJobHostOptionsSetup.DefaultFunctionTimeout).
+    /// </summary>
+    public static readonly TimeSpan DefaultFunctionTimeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>The shortest functionTimeout the real host accepts (ScriptJobHostOptionsSetup.MinFunctionTimeout).</summary>
+    public static readonly TimeSpan MinFunctionTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>host.json functionTimeout: 30 minutes when unset; null ("-1") means unbounded, which Flex Consumption allows.</summary>
+    public TimeSpan? FunctionTimeout { get; init; } = DefaultFunctionTimeout;
 
     public static async Task<HostJson> LoadAsync(string appDirectory, CancellationToken cancellationToken)
     {
@@ -32,8 +41,19 @@ public sealed record HostJson
         var result = new HostJson();
         if (TryGet(root, "functionTimeout", out var timeout) && timeout.ValueKind == JsonValueKind.String)
         {
-            var text = timeout.GetString()!;
-            result = result with { FunctionTimeout = text == "-1" ? null : ParseTimeSpan(text) };
+            var limit = ParseTimeSpan(timeout.GetString()!);
+            if (limit == TimeSpan.FromDays(-1))
+            {
+                result = result with { FunctionTimeout = null };
+            }
+            else if (limit < MinFunctionTimeout)
+            {
+                throw new InvalidOperationException($"host.json: FunctionTimeout must be greater than {MinFunctionTimeout} and less than {TimeSpan.MaxValue}.");
+            }
+            else
+            {
+                result = result with { FunctionTimeout = limit };
+            }
         }
 
         if (!TryGet(root, "extensions", out var extensions))
@@ -75,7 +95,10 @@ public sealed record HostJson
     internal static TimeSpan ParseTimeSpan(string text) => TimeSpan.Parse(text, CultureInfo.InvariantCulture);
 }
 
-/// <summary>host.json extensions.queues, with the Storage Queues extension's defaults and limits.</summary>
+/// <summary>
+/// host.json extensions.queues, with the Storage Queues extension's defaults; a value out of its range stops
+/// the host at start with the extension's own message (QueuesOptions property setters).
+/// </summary>
 public sealed record QueueOptions
 {
     public const int MaxBatchSize = 32;
@@ -103,12 +126,16 @@ public sealed record QueueOptions
         var options = new QueueOptions();
         if (HostJson.TryGet(queues, "batchSize", out var batchSize))
         {
-            options = options with { BatchSize = Math.Clamp(batchSize.GetInt32(), 1, MaxBatchSize) };
+            var value = batchSize.GetInt32();
+            Require(value is > 0 and <= MaxBatchSize, "batchSize", $"Specified argument was out of the range of valid values (1 to {MaxBatchSize}). (Parameter 'value')");
+            options = options with { BatchSize = value };
         }
 
         if (HostJson.TryGet(queues, "newBatchThreshold", out var threshold))
         {
-            options = options with { NewBatchThreshold = Math.Max(0, threshold.GetInt32()) };
+            var value = threshold.GetInt32();
+            Require(value >= 0, "newBatchThreshold", "Specified argument was out of the range of valid values (0 or more). (Parameter 'value')");
+            options = options with { NewBatchThreshold = value };
         }
 
         if (HostJson.TryGet(queues, "maxPollingInterval", out var polling))
@@ -116,7 +143,8 @@ public sealed record QueueOptions
             var interval = polling.ValueKind == JsonValueKind.Number
                 ? TimeSpan.FromMilliseconds(polling.GetDouble())
                 : HostJson.ParseTimeSpan(polling.GetString()!);
-            options = options with { MaxPollingInterval = interval < MinimumPollingInterval ? MinimumPollingInterval : interval };
+            Require(interval >= MinimumPollingInterval, "maxPollingInterval", $"MaxPollingInterval must not be less than {MinimumPollingInterval}. (Parameter 'value')");
+            options = options with { MaxPollingInterval = interval };
         }
 
         if (HostJson.TryGet(queues, "visibilityTimeout", out var visibility))
@@ -126,7 +154,9 @@ public sealed record QueueOptions
 
         if (HostJson.TryGet(queues, "maxDequeueCount", out var maxDequeue))
         {
-            options = options with { MaxDequeueCount = Math.Max(1, maxDequeue.GetInt32()) };
+            var value = maxDequeue.GetInt32();
+            Require(value >= 1, "maxDequeueCount", "MaxDequeueCount must not be less than 1. (Parameter 'value')");
+            options = options with { MaxDequeueCount = value };
         }
 
         if (HostJson.TryGet(queues, "messageEncoding", out var encoding))
@@ -144,5 +174,13 @@ public sealed record QueueOptions
         }
 
         return options;
+    }
+
+    private static void Require(bool valid, string setting, string message)
+    {
+        if (!valid)
+        {
+            throw new InvalidOperationException($"host.json extensions.queues.{setting}: {message}");
+        }
     }
 }

@@ -63,6 +63,11 @@ public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore s
             return Problems.BadRequest("search", "search is at most 100 characters.");
         }
 
+        if (Formats.HasNul(search))
+        {
+            return Problems.BadRequest("search", "search must not contain a NUL character.");
+        }
+
         try
         {
             var (rows, hasMore) = await store.ListAsync(search.Length == 0 ? null : search, limit, after, request.HttpContext.RequestAborted);

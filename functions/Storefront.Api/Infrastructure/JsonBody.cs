@@ -4,7 +4,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Storefront.Api.Infrastructure;
 
-/// <summary>Reads a JSON request body with a size bound, turning every malformed body into a 4xx problem.</summary>
+/// <summary>
+/// Reads a JSON request body with a size bound, turning every malformed body into a 4xx problem: JSON in UTF-8
+/// only (RFC 8259), numbers as numbers, and a body the server could not read (broken framing, too slow) as the
+/// client error it is.
+/// </summary>
 public static class JsonBody
 {
     public const long MaxBytes = 256 * 1024;
@@ -15,14 +19,16 @@ public static class JsonBody
         // A property given twice is ambiguous (which one did the client mean?): refuse rather than guess.
         AllowDuplicateProperties = false,
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        // The web defaults would read "2" as 2; a quantity sent as a string is a client bug worth a 400.
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
     };
 
     public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request)
         where T : class
     {
-        if (!request.HasJsonContentType())
+        if (!request.HasJsonContentType() || !IsUtf8(request))
         {
-            return (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "The body must be application/json."));
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "The body must be application/json in UTF-8."));
         }
 
         if (request.ContentLength > MaxBytes)
@@ -49,6 +55,23 @@ public static class JsonBody
         {
             return (null, Problems.BadRequest("The body is not valid UTF-8."));
         }
+        catch (BadHttpRequestException exception)
+        {
+            // The body could not be read as sent: malformed framing (400), cut short (400), arriving too slowly (408).
+            return (null, TypedResults.Problem(statusCode: exception.StatusCode, title: "The request body could not be read."));
+        }
+    }
+
+    /// <summary>No charset means UTF-8 for JSON; any other declared charset (utf-16, latin1) is refused, not guessed at.</summary>
+    private static bool IsUtf8(HttpRequest request)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) || !mediaType.Charset.HasValue)
+        {
+            return true;
+        }
+
+        var charset = mediaType.Charset.Value.Trim('"');
+        return charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
     }
 
     private static ProblemHttpResult TooLarge() =>

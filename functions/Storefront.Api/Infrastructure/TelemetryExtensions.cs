@@ -29,6 +29,8 @@ public static class TelemetryExtensions
     /// </summary>
     public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
     {
+        // Logs reach the host (and from there telemetry) whether or not an exporter is set up here.
+        builder.KeepFunctionKeysOutOfLogs();
         var connectionString = builder.Configuration[ApplicationInsightsConnectionString];
         var toAzureMonitor = !string.IsNullOrWhiteSpace(connectionString);
         var toConsole = string.Equals(builder.Configuration[ExporterSetting], "console", StringComparison.OrdinalIgnoreCase);

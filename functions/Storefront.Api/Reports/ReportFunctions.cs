@@ -166,12 +166,19 @@ public sealed class ReportFunctions(ReportStore reports, ReportGenerator generat
 
     private static DateOnly? ParseDate(string? value, string field, Dictionary<string, string[]> errors)
     {
-        if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        if (!DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
         {
-            return date;
+            errors[field] = [$"{field} is a date as yyyy-MM-dd."];
+            return null;
         }
 
-        errors[field] = [$"{field} is a date as yyyy-MM-dd."];
-        return null;
+        // The calendar's ends (0001-01-01, 9999-12-31) become -infinity/infinity or overflow in the database.
+        if (!Formats.IsReportDate(date))
+        {
+            errors[field] = [$"{field} is a date from {Formats.EarliestReportDate:yyyy-MM-dd} to {Formats.LatestReportDate:yyyy-MM-dd}."];
+            return null;
+        }
+
+        return date;
     }
 }

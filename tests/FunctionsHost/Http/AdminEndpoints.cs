@@ -18,10 +18,10 @@ internal sealed class AdminEndpoints(WorkerSupervisor supervisor, KeyAuthorizati
 
     public void Map(WebApplication app)
     {
-        app.MapPost("/admin/functions/{name}", InvokeAsync);
+        app.MapPost("/admin/functions/{name}", InvokeAsync).WithMetadata(FunctionRoutes.HostEndpoint.Instance);
         app.MapGet("/admin/host/status", (HttpRequest request) => keys.IsAuthorized(request, AuthLevel.Admin)
             ? Results.Ok(new { state = "Running", processId = supervisor.WorkerProcessId, restarts = supervisor.Restarts })
-            : Problems.Unauthorized());
+            : HostAnswers.Status(StatusCodes.Status401Unauthorized)).WithMetadata(FunctionRoutes.HostEndpoint.Instance);
     }
 
     /// <summary>Waits for on-demand invocations still running, up to the grace period.</summary>
@@ -41,13 +41,13 @@ internal sealed class AdminEndpoints(WorkerSupervisor supervisor, KeyAuthorizati
     {
         if (!keys.IsAuthorized(request, AuthLevel.Admin))
         {
-            return Problems.Unauthorized();
+            return HostAnswers.Status(StatusCodes.Status401Unauthorized);
         }
 
         var function = supervisor.Functions.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase));
         if (function is null)
         {
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: $"No function named '{name}'.");
+            return HostAnswers.Status(StatusCodes.Status404NotFound);
         }
 
         if (function.Kind == TriggerKind.Http)

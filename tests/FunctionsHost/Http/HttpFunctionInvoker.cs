@@ -19,7 +19,6 @@ internal sealed class HttpFunctionInvoker(
     KeyAuthorization keys,
     IHttpClientFactory httpClientFactory,
     FunctionsHostOptions options,
-    HostJson hostJson,
     ILogger<HttpFunctionInvoker> logger)
 {
     public const string WorkerClientName = "worker";
@@ -27,14 +26,13 @@ internal sealed class HttpFunctionInvoker(
     private static readonly HashSet<string> HopByHopHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
         "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Host",
-        KeyAuthorization.HeaderName,
     };
 
     public async Task InvokeAsync(HttpContext context, FunctionDescriptor function)
     {
         if (!keys.IsAuthorized(context.Request, function.AuthLevel))
         {
-            await Problems.Unauthorized().ExecuteAsync(context).ConfigureAwait(false);
+            HostAnswers.Write(context, StatusCodes.Status401Unauthorized);
             return;
         }
 
@@ -50,8 +48,8 @@ internal sealed class HttpFunctionInvoker(
         }
         catch (WorkerUnavailableException)
         {
+            HostAnswers.Write(context, StatusCodes.Status503ServiceUnavailable);
             context.Response.Headers.RetryAfter = "1";
-            await Problems.WorkerUnavailable().ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
 
@@ -59,14 +57,11 @@ internal sealed class HttpFunctionInvoker(
         AddBindingData(context, request);
 
         using var invocationCancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        if (hostJson.FunctionTimeout is { } timeout)
-        {
-            invocationCancellation.CancelAfter(timeout);
-        }
 
         var invocation = worker.InvokeAsync(request, invocationCancellation.Token);
         using var forwardCancellation = CancellationTokenSource.CreateLinkedTokenSource(invocationCancellation.Token);
-        using var forwarded = CreateForwardedRequest(context, worker, request.InvocationId);
+        var clientBody = new ClientBodyStream(context.Request.Body);
+        using var forwarded = CreateForwardedRequest(context, worker, request.InvocationId, clientBody);
         var forwarding = httpClientFactory.CreateClient(WorkerClientName)
             .SendAsync(forwarded, HttpCompletionOption.ResponseHeadersRead, forwardCancellation.Token);
 
@@ -75,7 +70,7 @@ internal sealed class HttpFunctionInvoker(
         {
             await forwardCancellation.CancelAsync().ConfigureAwait(false);
             await ObserveAsync(forwarding).ConfigureAwait(false);
-            await RespondToFailureAsync(context, invocation, request.InvocationId).ConfigureAwait(false);
+            RespondToFailure(context, invocation, request.InvocationId, clientBody);
             return;
         }
 
@@ -93,15 +88,19 @@ internal sealed class HttpFunctionInvoker(
                 return;
             }
 
-            logger.LogWarning(exception, "Forwarding invocation {InvocationId} to the worker failed", request.InvocationId);
+            if (clientBody.Failure is null)
+            {
+                logger.LogWarning(exception, "Forwarding invocation {InvocationId} to the worker failed", request.InvocationId);
+            }
+
             await ObserveAsync(invocation).ConfigureAwait(false);
-            await RespondToFailureAsync(context, invocation, request.InvocationId).ConfigureAwait(false);
+            RespondToFailure(context, invocation, request.InvocationId, clientBody);
             return;
         }
 
         using (response)
         {
-            await RelayAsync(context, response, invocation, request.InvocationId).ConfigureAwait(false);
+            await RelayAsync(context, response, invocation, request.InvocationId, clientBody).ConfigureAwait(false);
         }
     }
 
@@ -110,7 +109,7 @@ internal sealed class HttpFunctionInvoker(
     /// result is known, so small responses of failed functions become 500s; longer bodies stream, and a
     /// failure after the headers went out can only abort the connection.
     /// </summary>
-    private async Task RelayAsync(HttpContext context, HttpResponseMessage response, Task<InvocationResponse> invocation, string invocationId)
+    private async Task RelayAsync(HttpContext context, HttpResponseMessage response, Task<InvocationResponse> invocation, string invocationId, ClientBodyStream clientBody)
     {
         var aborted = context.RequestAborted;
         var buffer = ArrayPool<byte>.Shared.Rent(options.ResponseBufferLimit);
@@ -136,7 +135,7 @@ internal sealed class HttpFunctionInvoker(
                 await ObserveAsync(invocation).ConfigureAwait(false);
                 if (!Succeeded(invocation))
                 {
-                    await RespondToFailureAsync(context, invocation, invocationId).ConfigureAwait(false);
+                    RespondToFailure(context, invocation, invocationId, clientBody);
                     return;
                 }
             }
@@ -161,7 +160,7 @@ internal sealed class HttpFunctionInvoker(
                 logger.LogWarning(exception, "Relaying the response of invocation {InvocationId} failed", invocationId);
                 if (!context.Response.HasStarted)
                 {
-                    await Problems.BadGateway(invocationId).ExecuteAsync(context).ConfigureAwait(false);
+                    HostAnswers.Write(context, StatusCodes.Status502BadGateway);
                 }
                 else
                 {
@@ -175,10 +174,21 @@ internal sealed class HttpFunctionInvoker(
         }
     }
 
-    private async Task RespondToFailureAsync(HttpContext context, Task<InvocationResponse> invocation, string invocationId)
+    /// <summary>
+    /// A bodyless 500, as the real host answers a failed invocation; or, when reading the client's own body
+    /// failed (bad chunked framing, too large, too slow), the 4xx Kestrel gave that failure.
+    /// </summary>
+    private void RespondToFailure(HttpContext context, Task<InvocationResponse> invocation, string invocationId, ClientBodyStream clientBody)
     {
         if (context.RequestAborted.IsCancellationRequested || context.Response.HasStarted)
         {
+            return;
+        }
+
+        if (clientBody.Failure is { } bodyFailure)
+        {
+            logger.LogInformation("Invocation {InvocationId}: the client's request body was refused ({Status}): {Error}", invocationId, bodyFailure.StatusCode, bodyFailure.Message);
+            HostAnswers.Write(context, bodyFailure.StatusCode);
             return;
         }
 
@@ -191,18 +201,16 @@ internal sealed class HttpFunctionInvoker(
             logger.LogWarning("Invocation {InvocationId} failed: {Error}", invocationId, invocation.Result.Result?.Exception?.Message);
         }
 
-        await Problems.FunctionFailed(invocationId).ExecuteAsync(context).ConfigureAwait(false);
+        HostAnswers.Write(context, StatusCodes.Status500InternalServerError);
     }
 
     private static void AddBindingData(HttpContext context, InvocationRequest request)
     {
         // Query first, route values second: a route parameter wins over a query parameter of the same name.
+        // The key's code parameter is included, as the real host hands the whole query over.
         foreach (var (key, value) in context.Request.Query)
         {
-            if (!string.Equals(key, KeyAuthorization.QueryName, StringComparison.OrdinalIgnoreCase))
-            {
-                request.TriggerMetadata[key] = Invocations.Text(value.ToString());
-            }
+            request.TriggerMetadata[key] = Invocations.Text(value.ToString());
         }
 
         foreach (var (key, value) in context.GetRouteData().Values)
@@ -214,15 +222,21 @@ internal sealed class HttpFunctionInvoker(
         }
     }
 
-    private static HttpRequestMessage CreateForwardedRequest(HttpContext context, WorkerConnection worker, string invocationId)
+    /// <summary>
+    /// The client's request as it came, function key included (the real host forwards it unchanged through
+    /// YARP): the request target exactly as sent, so percent-encoding is neither added nor removed.
+    /// </summary>
+    private static HttpRequestMessage CreateForwardedRequest(HttpContext context, WorkerConnection worker, string invocationId, ClientBodyStream clientBody)
     {
         var incoming = context.Request;
-        var target = new Uri(worker.HttpUri!, incoming.PathBase + incoming.Path + WithoutKey(incoming.QueryString));
+        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        var pathAndQuery = rawTarget is { Length: > 0 } && rawTarget[0] == '/' ? rawTarget : incoming.PathBase + incoming.Path + incoming.QueryString;
+        var target = new Uri(worker.HttpUri!.GetLeftPart(UriPartial.Authority) + pathAndQuery, UriKind.Absolute);
         var forwarded = new HttpRequestMessage(new HttpMethod(incoming.Method), target) { Version = new Version(1, 1) };
         var hasBody = incoming.ContentLength > 0 || incoming.Headers.TransferEncoding.Count > 0;
         if (hasBody)
         {
-            forwarded.Content = new StreamContent(incoming.Body);
+            forwarded.Content = new StreamContent(clientBody);
         }
 
         foreach (var (name, values) in incoming.Headers)
@@ -242,25 +256,6 @@ internal sealed class HttpFunctionInvoker(
         forwarded.Headers.TryAddWithoutValidation("X-Forwarded-Host", incoming.Host.ToString());
         forwarded.Headers.TryAddWithoutValidation("X-Forwarded-Proto", incoming.Scheme);
         return forwarded;
-    }
-
-    /// <summary>The key is the host's business; the function never sees it (nor logs it).</summary>
-    private static QueryString WithoutKey(QueryString query)
-    {
-        if (!query.HasValue)
-        {
-            return query;
-        }
-
-        var parsed = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(query.Value);
-        if (!parsed.ContainsKey(KeyAuthorization.QueryName))
-        {
-            return query;
-        }
-
-        var kept = parsed.Where(p => !string.Equals(p.Key, KeyAuthorization.QueryName, StringComparison.OrdinalIgnoreCase))
-            .SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)));
-        return QueryString.Create(kept);
     }
 
     private static void CopyResponseHeaders(HttpContext context, HttpResponseMessage response)
@@ -295,5 +290,53 @@ internal sealed class HttpFunctionInvoker(
         {
             // The outcome is read from the task itself.
         }
+    }
+
+    /// <summary>
+    /// The client's request body as forwarded to the worker; remembers why Kestrel refused to read it
+    /// (malformed chunked framing 400, over the size limit 413, arriving too slowly 408), because by the time
+    /// the failure surfaces it is wrapped in the forwarding client's own exceptions.
+    /// </summary>
+    private sealed class ClientBodyStream(Stream inner) : Stream
+    {
+        public BadHttpRequestException? Failure { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException exception)
+            {
+                Failure ??= exception;
+                throw;
+            }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("The client's body is read asynchronously only.");
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -11,7 +11,11 @@ namespace Storefront.FunctionsHost.Triggers;
 /// Polls one queue for one queue-triggered function with the Storage Queues extension's semantics:
 /// batches of batchSize, a new batch once in-flight work drops to newBatchThreshold, randomized
 /// exponential back-off up to maxPollingInterval while the queue is empty, delete on success,
-/// release after visibilityTimeout on failure, and poison after maxDequeueCount.
+/// release after visibilityTimeout on failure, and poison after maxDequeueCount. A queue whose name
+/// ends in "-poison" (or is too long for the suffix) has no poison queue: a failed message is not
+/// released but stays invisible for the rest of its receive lease, and a message past maxDequeueCount
+/// is left alone, so it keeps coming back once per lease until its time-to-live ends it
+/// (QueueListenerFactory.CreatePoisonQueueReference, QueueProcessor.CompleteProcessingMessageAsync).
 /// </summary>
 internal sealed class QueueTriggerListener : IAsyncDisposable
 {
@@ -21,10 +25,16 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
     private readonly FunctionDescriptor _function;
     private readonly QueueOptions _options;
     private readonly WorkerSupervisor _supervisor;
-    private readonly HostJson _hostJson;
     private readonly ILogger _logger;
     private readonly QueueClient _queue;
-    private readonly QueueClient _poisonQueue;
+    private const string PoisonSuffix = "-poison";
+    private const int MaxQueueNameLength = 63;
+
+    /// <summary>Null for a queue that gets no poison queue.</summary>
+    private readonly QueueClient? _poisonQueue;
+
+    /// <summary>The poison queue through a client that does not encode: undecodable messages move there as they came.</summary>
+    private readonly QueueClient? _rawPoisonQueue;
     private readonly SemaphoreSlim _capacity;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _inFlightGate = new();
@@ -34,7 +44,6 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
     public QueueTriggerListener(FunctionDescriptor function, AppSettings settings, HostJson hostJson, WorkerSupervisor supervisor, ILogger logger)
     {
         _function = function;
-        _hostJson = hostJson;
         _options = hostJson.Queues;
         _supervisor = supervisor;
         _logger = logger;
@@ -44,14 +53,24 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
             MessageEncoding = _options.Base64Encoding ? QueueMessageEncoding.Base64 : QueueMessageEncoding.None,
         };
         clientOptions.MessageDecodingFailed += OnMessageDecodingFailedAsync;
-        var service = new QueueServiceClient(settings.StorageConnectionString(function.Property("connection")), clientOptions);
+        var connectionString = settings.StorageConnectionString(function.Property("connection"));
+        var service = new QueueServiceClient(connectionString, clientOptions);
         _queue = service.GetQueueClient(QueueName);
-        _poisonQueue = service.GetQueueClient(QueueName + "-poison");
+        if (HasPoisonQueue(QueueName))
+        {
+            _poisonQueue = service.GetQueueClient(QueueName + PoisonSuffix);
+            _rawPoisonQueue = new QueueServiceClient(connectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None })
+                .GetQueueClient(QueueName + PoisonSuffix);
+        }
+
         // At most batchSize + newBatchThreshold messages are held at once, as in the real listener.
         _capacity = new SemaphoreSlim(_options.BatchSize + _options.EffectiveNewBatchThreshold);
     }
 
     public string QueueName { get; }
+
+    internal static bool HasPoisonQueue(string queueName) =>
+        !queueName.EndsWith(PoisonSuffix, StringComparison.OrdinalIgnoreCase) && queueName.Length + PoisonSuffix.Length <= MaxQueueNameLength;
 
     public void Start() => _polling = PollAsync(_stopping.Token);
 
@@ -143,7 +162,8 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
         {
             if (message.DequeueCount > _options.MaxDequeueCount)
             {
-                // Already failed too often (e.g. the worker died every time before we could count it).
+                // Already failed too often (e.g. the worker died every time before we could count it); without a
+                // poison queue the message is neither run nor touched and returns when its lease ends.
                 await MoveToPoisonAsync(message.MessageId, message.PopReceipt, message.Body.ToString()).ConfigureAwait(false);
                 return;
             }
@@ -165,6 +185,11 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
             if (succeeded)
             {
                 await _queue.DeleteMessageAsync(message.MessageId, receipt.Value, CancellationToken.None).ConfigureAwait(false);
+            }
+            else if (_poisonQueue is null)
+            {
+                // Not released: it stays invisible for the rest of its lease, so a failing poison handler is not retried in a fast loop.
+                _logger.LogWarning("Message {MessageId} on {Queue} failed; a queue without a poison queue leaves it invisible until its lease ends", message.MessageId, QueueName);
             }
             else if (message.DequeueCount >= _options.MaxDequeueCount)
             {
@@ -197,16 +222,10 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
             message.ExpiresOn ?? DateTimeOffset.MaxValue,
             message.NextVisibleOn ?? DateTimeOffset.UtcNow);
         var request = Invocations.ForQueueMessage(_function, facts);
-        using var timeout = new CancellationTokenSource();
-        if (_hostJson.FunctionTimeout is { } limit)
-        {
-            timeout.CancelAfter(limit);
-        }
-
         try
         {
             var worker = await _supervisor.GetWorkerAsync(_stopping.Token).ConfigureAwait(false);
-            var response = await worker.InvokeAsync(request, timeout.Token).ConfigureAwait(false);
+            var response = await worker.InvokeAsync(request, CancellationToken.None).ConfigureAwait(false);
             if (response.Result?.Status == StatusResult.Types.Status.Success)
             {
                 return true;
@@ -247,22 +266,36 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
 
     private async Task MoveToPoisonAsync(string messageId, string popReceipt, string text)
     {
+        if (_poisonQueue is null)
+        {
+            _logger.LogWarning("Message {MessageId} on {Queue} is past maxDequeueCount; {Queue} has no poison queue, so it stays until its time-to-live", messageId, QueueName, QueueName);
+            return;
+        }
+
         await _poisonQueue.CreateIfNotExistsAsync().ConfigureAwait(false);
         await _poisonQueue.SendMessageAsync(text).ConfigureAwait(false);
         await _queue.DeleteMessageAsync(messageId, popReceipt).ConfigureAwait(false);
-        _logger.LogWarning("Message {MessageId} moved to {PoisonQueue}", messageId, _poisonQueue.Name);
+        _logger.LogWarning("Message {MessageId} has reached MaxDequeueCount of {Max}; moved to {PoisonQueue}", messageId, _options.MaxDequeueCount, _poisonQueue.Name);
     }
 
-    /// <summary>A message whose body is not valid base64 can never be processed: poison at once.</summary>
+    /// <summary>A message whose body is not valid base64 can never be processed: poison at once, as it came.</summary>
     private async Task OnMessageDecodingFailedAsync(QueueMessageDecodingFailedEventArgs args)
     {
-        if (args.ReceivedMessage is { } received)
+        if (args.ReceivedMessage is not { } received)
         {
-            await _poisonQueue.CreateIfNotExistsAsync().ConfigureAwait(false);
-            await _poisonQueue.SendMessageAsync(received.Body.ToString()).ConfigureAwait(false);
-            await _queue.DeleteMessageAsync(received.MessageId, received.PopReceipt).ConfigureAwait(false);
-            _logger.LogWarning("Message {MessageId} on {Queue} is not valid base64; moved to poison", received.MessageId, QueueName);
+            return;
         }
+
+        if (_rawPoisonQueue is null)
+        {
+            _logger.LogWarning("Message {MessageId} on {Queue} is not valid base64; {Queue} has no poison queue, so it stays until its time-to-live", received.MessageId, QueueName, QueueName);
+            return;
+        }
+
+        await _rawPoisonQueue.CreateIfNotExistsAsync().ConfigureAwait(false);
+        await _rawPoisonQueue.SendMessageAsync(received.Body.ToString()).ConfigureAwait(false);
+        await _queue.DeleteMessageAsync(received.MessageId, received.PopReceipt).ConfigureAwait(false);
+        _logger.LogWarning("Message {MessageId} on {Queue} is not valid base64; moved to {PoisonQueue} unchanged", received.MessageId, QueueName, _rawPoisonQueue.Name);
     }
 
     private int InFlightCount

@@ -8,7 +8,10 @@ namespace Storefront.FunctionsHost.Triggers;
 /// <summary>
 /// Runs one timer-triggered function on its schedule: a six-field CRON expression (with seconds,
 /// as NCrontab in the real host), a five-field one, or a TimeSpan interval; %Setting% resolved.
-/// Occurrences never overlap: the next one is computed after the previous invocation ends.
+/// Occurrences never overlap: the next one is computed after the previous invocation ends. As the
+/// real TimerListener: a run on schedule is never past due; with the schedule monitor (useMonitor,
+/// by default on for schedules a minute or more apart) an occurrence missed while no host ran is run
+/// at start with IsPastDue, instead of runOnStartup's run.
 /// </summary>
 internal sealed class TimerTriggerScheduler : IAsyncDisposable
 {
@@ -16,16 +19,21 @@ internal sealed class TimerTriggerScheduler : IAsyncDisposable
     private readonly WorkerSupervisor _supervisor;
     private readonly ILogger _logger;
     private readonly Func<DateTimeOffset, DateTimeOffset> _next;
+    private readonly ScheduleMonitor? _monitor;
     private readonly CancellationTokenSource _stopping = new();
     private Task _running = Task.CompletedTask;
 
-    public TimerTriggerScheduler(FunctionDescriptor function, AppSettings settings, WorkerSupervisor supervisor, ILogger logger)
+    public TimerTriggerScheduler(FunctionDescriptor function, AppSettings settings, string appDirectory, WorkerSupervisor supervisor, ILogger logger)
     {
         _function = function;
         _supervisor = supervisor;
         _logger = logger;
         Schedule = settings.Resolve(function.Property("schedule") ?? throw new InvalidOperationException($"{function.Name}: timerTrigger without schedule."));
         _next = ParseSchedule(Schedule);
+        if (UsesMonitor(function, _next))
+        {
+            _monitor = new ScheduleMonitor(settings, appDirectory, function.Name);
+        }
     }
 
     public string Schedule { get; }
@@ -52,13 +60,39 @@ internal sealed class TimerTriggerScheduler : IAsyncDisposable
             ?? throw new InvalidOperationException($"Schedule '{schedule}' has no next occurrence.");
     }
 
+    /// <summary>An explicit useMonitor wins; otherwise the monitor is on when occurrences are at least a minute apart.</summary>
+    internal static bool UsesMonitor(FunctionDescriptor function, Func<DateTimeOffset, DateTimeOffset> next)
+    {
+        if (HostJson.TryGet(function.Trigger, "useMonitor", out _))
+        {
+            return function.Flag("useMonitor");
+        }
+
+        var first = next(DateTimeOffset.UtcNow);
+        return next(first) - first >= TimeSpan.FromMinutes(1);
+    }
+
     private async Task RunAsync(CancellationToken stopping)
     {
         DateTimeOffset? last = null;
-        if (_function.Flag("runOnStartup"))
+        try
         {
-            await InvokeAsync(last, _next(DateTimeOffset.UtcNow), stopping).ConfigureAwait(false);
-            last = DateTimeOffset.UtcNow;
+            var missed = _monitor is null ? null : await MissedOccurrenceAsync(stopping).ConfigureAwait(false);
+            if (missed is { } occurrence)
+            {
+                _logger.LogInformation("Timer function {Function} missed its occurrence at {Occurrence:O}; running it now, past due", _function.Name, occurrence);
+                await InvokeAsync(last, _next(DateTimeOffset.UtcNow), stopping, isPastDue: true).ConfigureAwait(false);
+                last = DateTimeOffset.UtcNow;
+            }
+            else if (_function.Flag("runOnStartup"))
+            {
+                await InvokeAsync(last, _next(DateTimeOffset.UtcNow), stopping).ConfigureAwait(false);
+                last = DateTimeOffset.UtcNow;
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return;
         }
 
         while (!stopping.IsCancellationRequested)
@@ -77,14 +111,41 @@ internal sealed class TimerTriggerScheduler : IAsyncDisposable
                 return;
             }
 
-            var isPastDue = DateTimeOffset.UtcNow - due > TimeSpan.FromSeconds(1);
-            await InvokeAsync(last, _next(due), stopping, isPastDue).ConfigureAwait(false);
+            // A scheduled run is never past due in the real TimerListener, however late the timer fired.
+            await InvokeAsync(last, _next(due), stopping).ConfigureAwait(false);
             last = due;
+        }
+    }
+
+    /// <summary>
+    /// Reads the stored status: the occurrence it expected next, when that has passed (the schedule read anew from
+    /// the last run, so a changed schedule counts); null when nothing was missed. The first start stores a status.
+    /// </summary>
+    private async Task<DateTimeOffset?> MissedOccurrenceAsync(CancellationToken stopping)
+    {
+        var now = DateTimeOffset.UtcNow;
+        try
+        {
+            var status = await _monitor!.ReadAsync(stopping).ConfigureAwait(false);
+            if (status is null)
+            {
+                await _monitor.WriteAsync(new ScheduleStatus(default, _next(now), now), stopping).ConfigureAwait(false);
+                return null;
+            }
+
+            var expected = status.Last == default ? status.Next : _next(status.Last);
+            return now > expected ? expected : null;
+        }
+        catch (Exception exception) when (exception is Azure.RequestFailedException or HttpRequestException or IOException)
+        {
+            _logger.LogWarning("Timer function {Function}: the schedule status could not be read ({Error}); no missed occurrence is run", _function.Name, exception.Message);
+            return null;
         }
     }
 
     private async Task InvokeAsync(DateTimeOffset? last, DateTimeOffset next, CancellationToken stopping, bool isPastDue = false)
     {
+        var started = DateTimeOffset.UtcNow;
         try
         {
             var worker = await _supervisor.GetWorkerAsync(stopping).ConfigureAwait(false);
@@ -97,6 +158,26 @@ internal sealed class TimerTriggerScheduler : IAsyncDisposable
         catch (Exception exception) when (exception is WorkerUnavailableException or OperationCanceledException)
         {
             _logger.LogWarning("Timer function {Function} did not run: {Error}", _function.Name, exception.Message);
+        }
+
+        await RecordAsync(started, stopping).ConfigureAwait(false);
+    }
+
+    /// <summary>As the listener does after every invocation, failed or not: the run is the last occurrence.</summary>
+    private async Task RecordAsync(DateTimeOffset last, CancellationToken stopping)
+    {
+        if (_monitor is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _monitor.WriteAsync(new ScheduleStatus(last, _next(last), DateTimeOffset.UtcNow), stopping).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is Azure.RequestFailedException or HttpRequestException or IOException or OperationCanceledException)
+        {
+            _logger.LogWarning("Timer function {Function}: the schedule status could not be stored ({Error})", _function.Name, exception.Message);
         }
     }
 }

@@ -11,6 +11,9 @@ namespace Storefront.FunctionsHost.Worker;
 /// <summary>The host was told the worker is gone while an invocation was in flight.</summary>
 public sealed class WorkerUnavailableException(string message) : Exception(message);
 
+/// <summary>host.json functionTimeout (null: unbounded) and how long a timed-out invocation may take to end before its worker is restarted.</summary>
+internal sealed record FunctionTimeout(TimeSpan? Limit, TimeSpan GracePeriod);
+
 /// <summary>
 /// One launched worker process and its gRPC event stream: the host's side of the protocol.
 /// Messages to the worker go through one bounded channel because a gRPC stream allows a single writer.
@@ -34,11 +37,15 @@ internal sealed class WorkerConnection : IAsyncDisposable
     private Process? _process;
 
     private readonly Action<WorkerConnection> _onEnded;
+    private readonly FunctionTimeout _timeout;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _timedOut = new();
+    private readonly ConcurrentDictionary<string, string> _functionNames = new();
 
     /// <param name="onEnded">Runs once, synchronously, before in-flight invocations are failed.</param>
-    public WorkerConnection(string workerId, ILoggerFactory loggerFactory, Action<WorkerConnection> onEnded)
+    public WorkerConnection(string workerId, FunctionTimeout timeout, ILoggerFactory loggerFactory, Action<WorkerConnection> onEnded)
     {
         WorkerId = workerId;
+        _timeout = timeout;
         _onEnded = onEnded;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<WorkerConnection>();
@@ -132,6 +139,7 @@ internal sealed class WorkerConnection : IAsyncDisposable
         foreach (var metadata in response.FunctionMetadataResults)
         {
             _logger.LogDebug("Function {Name} ({FunctionId}): {Bindings}", metadata.Name, metadata.FunctionId, string.Join(" ", metadata.RawBindings));
+            _functionNames[metadata.FunctionId] = metadata.Name;
             var loaded = _loads.GetOrAdd(metadata.FunctionId, _ => new TaskCompletionSource<FunctionLoadResponse>(TaskCreationOptions.RunContinuationsAsynchronously));
             loads.Add(loaded.Task);
             await SendAsync(new StreamingMessage { FunctionLoadRequest = new FunctionLoadRequest { FunctionId = metadata.FunctionId, Metadata = metadata } }, cancellationToken).ConfigureAwait(false);
@@ -148,6 +156,9 @@ internal sealed class WorkerConnection : IAsyncDisposable
     /// <summary>
     /// Sends one invocation and waits for its result. Cancelling the token tells the worker
     /// (InvocationCancel) and still waits for the worker's answer, which reports the cancellation.
+    /// Past the functionTimeout the invocation fails at once, as in the real host; if the worker has
+    /// not finished it within the grace period that follows, the worker is killed (and so is every
+    /// other invocation it was running) and the supervisor starts a new one.
     /// </summary>
     public async Task<InvocationResponse> InvokeAsync(InvocationRequest request, CancellationToken cancellationToken)
     {
@@ -166,7 +177,31 @@ internal sealed class WorkerConnection : IAsyncDisposable
 
             await SendAsync(new StreamingMessage { InvocationRequest = request }, CancellationToken.None).ConfigureAwait(false);
             await using var cancelRegistration = cancellationToken.Register(() => _ = SendCancelAsync(request.InvocationId)).ConfigureAwait(false);
-            return await completion.Task.ConfigureAwait(false);
+            if (_timeout.Limit is not { } limit)
+            {
+                return await completion.Task.ConfigureAwait(false);
+            }
+
+            using var expiry = new CancellationTokenSource(limit);
+            try
+            {
+                return await completion.Task.WaitAsync(expiry.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (expiry.IsCancellationRequested && !completion.Task.IsCompleted)
+            {
+                var name = _functionNames.TryGetValue(request.FunctionId, out var known) ? known : request.FunctionId;
+                var message = $"Timeout value of {limit} was exceeded by function: Functions.{name} (invocation {request.InvocationId}).";
+                _logger.LogWarning("{Message}", message);
+                // Registered before this invocation leaves _invocations, so that its late answer is still seen.
+                var lateAnswer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _timedOut[request.InvocationId] = lateAnswer;
+                _ = EndTimedOutAsync(request.InvocationId, Task.WhenAny(lateAnswer.Task, completion.Task));
+                return new InvocationResponse
+                {
+                    InvocationId = request.InvocationId,
+                    Result = new StatusResult { Status = StatusResult.Types.Status.Failure, Exception = new Rpc.RpcException { Message = message } },
+                };
+            }
         }
         finally
         {
@@ -194,7 +229,7 @@ internal sealed class WorkerConnection : IAsyncDisposable
         Kill();
     }
 
-    public void Kill()
+    public void Kill(string reason = "worker killed")
     {
         try
         {
@@ -208,7 +243,7 @@ internal sealed class WorkerConnection : IAsyncDisposable
             // Already gone.
         }
 
-        End("worker killed");
+        End(reason);
     }
 
     public async ValueTask DisposeAsync()
@@ -255,6 +290,28 @@ internal sealed class WorkerConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The real host's timeout handler: cancel, wait the grace period for the invocation to end, and
+    /// otherwise restart the worker process that runs it.
+    /// </summary>
+    private async Task EndTimedOutAsync(string invocationId, Task answered)
+    {
+        try
+        {
+            await SendCancelAsync(invocationId).ConfigureAwait(false);
+            await Task.WhenAny(answered, _ended.Task, Task.Delay(_timeout.GracePeriod)).ConfigureAwait(false);
+            if (!answered.IsCompleted && !_ended.Task.IsCompleted)
+            {
+                _logger.LogWarning("A function timeout has occurred. Restarting worker process executing invocationId '{InvocationId}'.", invocationId);
+                Kill("function timeout");
+            }
+        }
+        finally
+        {
+            _timedOut.TryRemove(invocationId, out _);
+        }
+    }
+
     private async Task SendCancelAsync(string invocationId)
     {
         try
@@ -293,6 +350,10 @@ internal sealed class WorkerConnection : IAsyncDisposable
                 if (_invocations.TryGetValue(message.InvocationResponse.InvocationId, out var invocation))
                 {
                     invocation.TrySetResult(message.InvocationResponse);
+                }
+                else if (_timedOut.TryGetValue(message.InvocationResponse.InvocationId, out var late))
+                {
+                    late.TrySetResult();
                 }
 
                 break;

@@ -24,9 +24,12 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
     private Task _supervision = Task.CompletedTask;
     private Uri? _grpcUri;
 
-    public WorkerSupervisor(FunctionsHostOptions options, AppSettings settings, WorkerRegistry registry, ILoggerFactory loggerFactory)
+    private readonly FunctionTimeout _functionTimeout;
+
+    public WorkerSupervisor(FunctionsHostOptions options, AppSettings settings, HostJson hostJson, WorkerRegistry registry, ILoggerFactory loggerFactory)
     {
         _options = options;
+        _functionTimeout = new FunctionTimeout(hostJson.FunctionTimeout, options.FunctionTimeoutGracePeriod);
         _settings = settings;
         _registry = registry;
         _loggerFactory = loggerFactory;
@@ -36,6 +39,9 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
     public IReadOnlyList<FunctionDescriptor> Functions { get; private set; } = [];
 
     public int? WorkerProcessId => _current?.ProcessId;
+
+    /// <summary>Whether the current worker runs its own Kestrel for HTTP functions (the ASP.NET Core integration).</summary>
+    public bool WorkerServesHttp => _current?.HttpUri is not null;
 
     public int Restarts { get; private set; }
 
@@ -150,7 +156,7 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
         var (executable, workerPath) = await ReadWorkerConfigAsync(appDirectory, cancellationToken).ConfigureAwait(false);
         var workerId = Guid.NewGuid().ToString();
         var requestId = Guid.NewGuid().ToString();
-        var worker = new WorkerConnection(workerId, _loggerFactory, Unpublish);
+        var worker = new WorkerConnection(workerId, _functionTimeout, _loggerFactory, Unpublish);
         _registry.Add(worker);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
