@@ -9,6 +9,7 @@ public static class ReportsExtensions
     public static IHostApplicationBuilder AddReportsFeature(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ReportStore>();
+        builder.Services.AddSingleton<ReportRequests>();
         builder.Services.AddSingleton<ReportGenerator>();
         builder.Services.AddSingleton<ReportProcessor>();
         builder.Services.AddSingleton(new StrandedWorkSource("reports", ReportStore.QueueName, [ReportStatus.Queued, ReportStatus.Running]));
