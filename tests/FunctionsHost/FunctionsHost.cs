@@ -220,6 +220,15 @@ public sealed class FunctionsHost : IAsyncDisposable
         var app = builder.Build();
         // Unknown routes (404) and wrong methods (405) answer with problem+json too.
         app.UseStatusCodePages();
+        if (hostJson.HttpThrottles.Enabled)
+        {
+            var throttle = new HttpThrottle(
+                hostJson.HttpThrottles,
+                () => settings.AppValues.GetValueOrDefault(HttpThrottle.CountersSetting) ?? Environment.GetEnvironmentVariable(HttpThrottle.CountersSetting),
+                loggerFactory.CreateLogger<HttpThrottle>());
+            app.UseWhen(context => !context.Request.Path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase), branch => branch.Use(next => context => throttle.InvokeAsync(context, next)));
+        }
+
         var invoker = app.Services.GetRequiredService<HttpFunctionInvoker>();
         foreach (var function in supervisor.Functions.Where(f => f.Kind == TriggerKind.Http))
         {

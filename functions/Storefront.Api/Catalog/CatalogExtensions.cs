@@ -9,7 +9,10 @@ public static class CatalogExtensions
     {
         builder.Services.AddOptions<CatalogOptions>()
             .Bind(builder.Configuration.GetSection(CatalogOptions.Section))
-            .Validate(o => o.RequestBudget > TimeSpan.Zero && o.LookupConcurrency is >= 1 and <= 64, "Catalog: RequestBudget must be positive and LookupConcurrency 1..64.")
+            .Validate(
+                o => o.RequestBudget > TimeSpan.Zero && o.MaxWaitBeforeStart > TimeSpan.Zero && o.MaxWaitBeforeStart < o.RequestBudget
+                     && o.RowReadTimeout > TimeSpan.Zero && o.LookupConcurrency is >= 1 and <= 64,
+                "Catalog: RequestBudget and RowReadTimeout must be positive, MaxWaitBeforeStart positive and less than RequestBudget, LookupConcurrency 1..64.")
             .ValidateOnStart();
         builder.Services.AddSingleton<ProductStore>();
         builder.Services.AddSingleton<ProductDetailsReader>();
