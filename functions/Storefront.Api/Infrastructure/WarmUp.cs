@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Polly.Timeout;
 using Storefront.Api.Catalog;
@@ -21,6 +24,7 @@ internal sealed partial class WarmUp(
     ProductStore store,
     ProductDetailsReader reader,
     FxRates fxRates,
+    IOptions<JsonOptions> json,
     ILogger<WarmUp> logger) : IHostedLifecycleService
 {
     public static readonly TimeSpan TimeLimit = TimeSpan.FromSeconds(8);
@@ -68,8 +72,8 @@ internal sealed partial class WarmUp(
 
     /// <summary>
     /// One read alone first (it compiles the read path, whose first calls can outlast the attempt timeouts), then
-    /// concurrent reads, each opening connections of its own to inventory and reviews. In the base currency, so that
-    /// a failing FX service is asked only by <see cref="FillFxCacheAsync"/>.
+    /// concurrent reads, each opening connections of its own to inventory and reviews, then the answer's JSON. In the
+    /// base currency, so that a failing FX service is asked only by <see cref="FillFxCacheAsync"/>.
     /// </summary>
     private async Task ReadProductsAsync(CancellationToken cancellationToken)
     {
@@ -79,8 +83,10 @@ internal sealed partial class WarmUp(
             return;
         }
 
-        await reader.ReadAsync(rows[0].Sku, FxRates.BaseCurrency, cancellationToken);
+        var first = await reader.ReadAsync(rows[0].Sku, FxRates.BaseCurrency, cancellationToken);
         await Task.WhenAll(rows.Select(row => reader.ReadAsync(row.Sku, FxRates.BaseCurrency, cancellationToken)));
+        // The answer's serialization, with the options the typed results write with.
+        JsonSerializer.SerializeToUtf8Bytes(first.Product, json.Value.SerializerOptions);
     }
 
     /// <summary>

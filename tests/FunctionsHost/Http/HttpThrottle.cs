@@ -85,6 +85,8 @@ internal sealed partial class HttpThrottle
     private readonly ILogger _logger;
     private readonly Lock _checkGate = new();
     private int _outstanding;
+    private long _rejectedSinceLog;
+    private long _lastQueueFullLog;
     private long _lastCheck;
     private bool _rejectAll;
 
@@ -119,7 +121,7 @@ internal sealed partial class HttpThrottle
         {
             if (_options.MaxOutstandingRequests != HttpThrottleOptions.Unbounded && outstanding > _options.MaxOutstandingRequests)
             {
-                LogQueueFull(_logger, _options.MaxOutstandingRequests);
+                LogQueueFullAtMostEverySecond();
                 Reject(context);
                 return;
             }
@@ -206,6 +208,22 @@ internal sealed partial class HttpThrottle
         context.Response.Headers[ScaleOutHeader] = "1";
     }
 
+    /// <summary>
+    /// The real host logs every refusal; under a flood that is thousands of lines a second, so here one line per second
+    /// says how many were refused since the last.
+    /// </summary>
+    private void LogQueueFullAtMostEverySecond()
+    {
+        var refused = Interlocked.Increment(ref _rejectedSinceLog);
+        var last = Interlocked.Read(ref _lastQueueFullLog);
+        if ((last == 0 || Stopwatch.GetElapsedTime(last) >= TimeSpan.FromSeconds(1))
+            && Interlocked.CompareExchange(ref _lastQueueFullLog, Stopwatch.GetTimestamp(), last) == last)
+        {
+            LogQueueFull(_logger, _options.MaxOutstandingRequests, refused);
+            Interlocked.Add(ref _rejectedSinceLog, -refused);
+        }
+    }
+
     /// <summary>Looks at the counters at most once per <see cref="PerformanceCheckInterval"/>; between looks, the last verdict holds.</summary>
     private bool CountersExceeded()
     {
@@ -232,8 +250,8 @@ internal sealed partial class HttpThrottle
         }
     }
 
-    [LoggerMessage(LogLevel.Information, "Http request queue limit of {MaxOutstandingRequests} has been exceeded.")]
-    private static partial void LogQueueFull(ILogger logger, int maxOutstandingRequests);
+    [LoggerMessage(LogLevel.Information, "Http request queue limit of {MaxOutstandingRequests} has been exceeded ({Refused} requests refused with 429 since the last such line).")]
+    private static partial void LogQueueFull(ILogger logger, int maxOutstandingRequests, long refused);
 
     [LoggerMessage(LogLevel.Warning, "Thresholds for the following counters have been exceeded: [{Counters}]")]
     private static partial void LogCountersExceeded(ILogger logger, string counters);
