@@ -14,7 +14,9 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var metadata = typeof(Variants).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
 var repo = Env("BENCH_REPO_ROOT", metadata["RepoRoot"]);
 var configuration = metadata["Configuration"];
-var postgres = Env("ConnectionStrings__Postgres", null);
+// Every variant gets a pool of at most 40 connections (FastAPI: 2 workers x 20): they run side by side and the local
+// PostgreSQL allows 200.
+var postgres = new NpgsqlConnectionStringBuilder(Env("ConnectionStrings__Postgres", null)) { MaxPoolSize = 40 }.ConnectionString;
 var storage = Env("AzureWebJobsStorage", null);
 var appPort = int.Parse(Env("BENCH_APP_PORT", "7491"), CultureInfo.InvariantCulture);
 var simulatorPort = int.Parse(Env("BENCH_SIMULATOR_PORT", "7492"), CultureInfo.InvariantCulture);

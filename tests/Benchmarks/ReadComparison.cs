@@ -57,7 +57,7 @@ public static class ReadComparison
             for (var turn = 0; turn < variants.Count; turn++)
             {
                 var variant = variants[(turn + step) % variants.Count];
-                await Task.Delay(TimeSpan.FromSeconds(1));
+                await WaitUntilQuietAsync(variant);
                 double[] Sample() => [variant.HostPid == 0 ? 0 : ProcStat.CpuSeconds(variant.HostPid), variant.AppCpuSeconds(), ProcStat.TreeCpuSeconds(postgresPid), ProcStat.CpuSeconds(simulatorPid)];
                 var callsBefore = await LastCallSequenceAsync(simulator);
                 var before = Sample();
@@ -85,6 +85,27 @@ public static class ReadComparison
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// Waits (at most 20 s) until the variant's processes use less than 5% of a core: after a start or a heavy step a .NET
+    /// process keeps recompiling hot code (tiered compilation) and collecting garbage for seconds, which the next step
+    /// would otherwise count as its own CPU.
+    /// </summary>
+    private static async Task WaitUntilQuietAsync(ReadVariant variant)
+    {
+        double Cpu() => (variant.HostPid == 0 ? 0 : ProcStat.CpuSeconds(variant.HostPid)) + variant.AppCpuSeconds();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var interval = TimeSpan.FromMilliseconds(500);
+        while (DateTime.UtcNow < deadline)
+        {
+            var before = Cpu();
+            await Task.Delay(interval);
+            if (Cpu() - before < interval.TotalSeconds * 0.05)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 SERVICE_TIMEOUT = 0.25
 REQUEST_BUDGET = 0.8
 FX_TTL = 300.0
-POOL_SIZE = 20
+POOL_SIZE = 20  # per worker: 40 in all, as the .NET variants
 
 app = FastAPI()
 state = {}
