@@ -177,10 +177,11 @@ public sealed class Report(TimeSpan duration)
         Line();
         Line($"Produced by `./tests/Benchmarks/run.sh` on {started:yyyy-MM-dd HH:mm} UTC. Machine: {machine}.");
         Line();
-        Line($"Every process (local host + this benchmark, worker, PostgreSQL, Azurite, simulator, hey) shares the machine; " +
-             $"each load step runs {duration.TotalSeconds:F0} s. Simulator latency: inventory, reviews, fx 50 ms; payments 500 ms; " +
-             "shipping and notifications 0. Percentiles are hey's, over every response of the step; req/s counts 2xx responses only. " +
-             "Numbers are measured, never asserted.");
+        Line($"Every process (local hosts, this benchmark, workers, PostgreSQL, Azurite, simulator, FastAPI, wrk, hey) shares the machine, " +
+             "and so does whatever else runs on it (the load average at the end is in the machine line): compare the variants of one run " +
+             $"with each other, not with another run. Each load step runs {duration.TotalSeconds:F0} s (the 1024-connection steps at least 15 s). " +
+             "Simulator latency: inventory, reviews, fx 50 ms; payments 500 ms; shipping and notifications 0. Section 1 uses wrk " +
+             "(percentiles over all answers); sections 2 and 5 use hey (req/s counts 2xx responses only). Numbers are measured, never asserted.");
         Line();
         Line("## Headlines");
         Line();
@@ -255,7 +256,7 @@ public sealed class Report(TimeSpan duration)
              "after 20 s. The blocking variant runs last: requests hey abandoned keep occupying the thread pool after a step ends.");
 
         Line();
-        Line("## 4. Order acceptance (payments at 500 ms) and queue drain");
+        Line("## 3. Order acceptance (payments at 500 ms) and queue drain");
         Line();
         Line("Sequential requests (one at a time). The inline variant is `POST /api/orders` followed, in the same client-visible request, " +
              "by the three calls `ProcessOrder` makes (the app's `PaymentsClient`, `ShippingClient`, `NotificationsClient`): what a caller " +
@@ -280,7 +281,7 @@ public sealed class Report(TimeSpan duration)
         }
 
         Line();
-        Line("## 5. Cold start (`dotnet FunctionsHost.Cli.dll` started → first 200 of `/api/health`)");
+        Line("## 4. Cold start (`dotnet FunctionsHost.Cli.dll` started → first 200 of `/api/health`)");
         Line();
         Line("| run | ms | worker peak RSS MiB at that moment |");
         Line("| ---: | ---: | ---: |");
@@ -291,7 +292,7 @@ public sealed class Report(TimeSpan duration)
         }
 
         Line();
-        Line("## 6. Host overhead (concurrency 1)");
+        Line("## 5. Host overhead (concurrency 1)");
         Line();
         Line("`/api/openapi.yaml` is a function with no dependency (an embedded resource); the bare-Kestrel row serves the same bytes " +
              "from a minimal ASP.NET Core endpoint in the benchmark process. The difference of the two is what the local host, its gRPC " +
@@ -306,7 +307,7 @@ public sealed class Report(TimeSpan duration)
         }
 
         Line();
-        Line("## 7. Reports: memory over 1,000 vs 1,000,000 order lines");
+        Line("## 6. Reports: memory over 1,000 vs 1,000,000 order lines");
         Line();
         Line("History written by `Storefront.Migrations` `HistoryGenerator` (binary COPY). The aggregation runs in PostgreSQL; its rows " +
              "stream from a data reader as CSV into a block blob, so the worker's peak should not depend on the input size.");

@@ -14,9 +14,10 @@ public sealed class CatalogOptions
     /// <summary>
     /// A request that waited this long between its arrival at the worker and the function's start is refused (503
     /// with Retry-After): what is left of its budget would mostly serve a degraded answer late, to a client that
-    /// is better off retrying, and refusing costs the overloaded process almost nothing.
+    /// is better off retrying, and refusing costs the overloaded process almost nothing. Not lower: a new worker's
+    /// first requests also wait while the Functions pipeline is compiled, which is no reason to refuse them.
     /// </summary>
-    public TimeSpan MaxWaitBeforeStart { get; set; } = TimeSpan.FromMilliseconds(400);
+    public TimeSpan MaxWaitBeforeStart { get; set; } = TimeSpan.FromMilliseconds(600);
 
     /// <summary>
     /// The product rows' own bound, apart from the budget: without a row there is no answer at all, and a burst of

@@ -64,11 +64,14 @@ public static class ExternalServiceExtensions
                 hedging.Endpoint.Timeout.Timeout = attemptTimeout;
                 ConfigureBreaker(hedging.Endpoint.CircuitBreaker, options, attemptTimeout, services.GetRequiredService<SchedulingDelay>());
             });
-        // The library sets the action that sends a hedge in its own post-configuration; this one runs after it.
-        builder.Services.PostConfigure<HttpStandardHedgingResilienceOptions>(client.Name, hedging =>
+        // The library sets the action that sends a hedge in its own post-configuration; this one runs after it. No hedge
+        // while this process is starved of CPU: the first attempt is then slow because of the app, not the dependency,
+        // and a hedge would add work exactly where there is no room for it.
+        var starved = attemptTimeout / 4;
+        builder.Services.AddOptions<HttpStandardHedgingResilienceOptions>(client.Name).PostConfigure<SchedulingDelay>((hedging, schedulingDelay) =>
         {
             var sendHedge = hedging.Hedging.ActionGenerator;
-            hedging.Hedging.ActionGenerator = args => budget.TryTakeHedge() ? sendHedge(args) : null;
+            hedging.Hedging.ActionGenerator = args => schedulingDelay.RecentAverage < starved && budget.TryTakeHedge() ? sendHedge(args) : null;
         });
     }
 
@@ -102,13 +105,14 @@ public static class ExternalServiceExtensions
     }
 
     /// <summary>
-    /// A hedge answers a slow or failed attempt, not an overloaded or refusing one: a 429 or 503 asks for less load,
-    /// and an open circuit would refuse the hedge too.
+    /// A hedge answers a slow or failed attempt, not a refused one: a 429 asks for less load, and an open circuit or a
+    /// full concurrency limit would refuse the hedge too. (A 503 is hedged: a dependency's instance that is briefly
+    /// unavailable is the case hedging is for, and the budget bounds it.)
     /// </summary>
     private static bool ShouldHedge(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
         { Exception: BrokenCircuitException or RateLimiterRejectedException } => false,
-        { Result.StatusCode: HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable } => false,
+        { Result.StatusCode: HttpStatusCode.TooManyRequests } => false,
         _ => HttpClientHedgingResiliencePredicates.IsTransient(outcome),
     };
 

@@ -19,7 +19,7 @@ public sealed class ServiceOptions
     public TimeSpan? AttemptTimeout { get; set; }
 
     /// <summary>The hedges (reads) or retries (writes) allowed per primary call, over time (a token bucket, see HedgeBudget).</summary>
-    public double HedgeBudgetRatio { get; set; } = 0.05;
+    public double HedgeBudgetRatio { get; set; } = 0.2;
 
     /// <summary>How many hedges or retries the budget allows in a burst.</summary>
     public double HedgeBudgetBurst { get; set; } = 10;

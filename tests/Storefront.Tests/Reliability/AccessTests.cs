@@ -148,6 +148,8 @@ public sealed class AccessTests(StorefrontStack stack) : IAsyncLifetime
             [AppSettings.MasterKeyName] = $"probe-master-{Guid.NewGuid():N}",
             // Once a year: this short-lived host leaves the outbox sweep to the shared one.
             ["Orders__SweepSchedule"] = "0 0 0 1 1 *",
+            // The witness: the worker's request lines, which the app filters out by default (a setting overrides that).
+            [$"Logging__LogLevel__{WorkerLogCategory}"] = "Information",
         };
         foreach (var service in new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" })
         {
