@@ -71,7 +71,7 @@ public static class ExternalServiceExtensions
         builder.Services.AddOptions<HttpStandardHedgingResilienceOptions>(client.Name).PostConfigure<SchedulingDelay>((hedging, schedulingDelay) =>
         {
             var sendHedge = hedging.Hedging.ActionGenerator;
-            hedging.Hedging.ActionGenerator = args => schedulingDelay.RecentAverage < starved && budget.TryTakeHedge() ? sendHedge(args) : null;
+            hedging.Hedging.ActionGenerator = args => schedulingDelay.RecentAverage < starved && budget.TryTakeExtraAttempt() ? sendHedge(args) : null;
         });
     }
 
@@ -96,7 +96,7 @@ public static class ExternalServiceExtensions
                 resilience.AttemptTimeout.Timeout = attemptTimeout;
                 resilience.Retry.MaxRetryAttempts = options.MaxRetries;
                 // Retries draw on the same kind of budget as hedges: a failing dependency gets few extra calls.
-                resilience.Retry.ShouldHandle = args => ValueTask.FromResult(HttpClientResiliencePredicates.IsTransient(args.Outcome) && budget.TryTakeHedge());
+                resilience.Retry.ShouldHandle = args => ValueTask.FromResult(HttpClientResiliencePredicates.IsTransient(args.Outcome) && budget.TryTakeExtraAttempt());
                 resilience.Retry.Delay = TimeSpan.FromMilliseconds(20);
                 resilience.Retry.UseJitter = true;
                 resilience.Retry.BackoffType = Polly.DelayBackoffType.Exponential;

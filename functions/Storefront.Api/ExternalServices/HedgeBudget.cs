@@ -34,7 +34,7 @@ public sealed class HedgeBudget
     }
 
     /// <returns>Whether a hedge or retry may be sent now (and its token was taken).</returns>
-    public bool TryTakeHedge()
+    public bool TryTakeExtraAttempt()
     {
         lock (_gate)
         {
