@@ -25,10 +25,23 @@ public static class ProcStat
         }
     }
 
-    /// <summary>Sum over a process and its direct children (PostgreSQL: the postmaster and its backends).</summary>
+    /// <summary>
+    /// Sum over a process, its direct children and the children it has reaped (PostgreSQL: the postmaster, its backends
+    /// and the backends of connections already closed), so that the sum never goes down when a child exits.
+    /// </summary>
     public static double TreeCpuSeconds(int rootPid)
     {
-        var total = CpuSeconds(rootPid);
+        double total;
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{rootPid}/stat");
+            total = (OwnTicks(stat) + ChildTicks(stat)) / TicksPerSecond;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))

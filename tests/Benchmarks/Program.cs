@@ -14,7 +14,9 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var metadata = typeof(Variants).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
 var repo = Env("BENCH_REPO_ROOT", metadata["RepoRoot"]);
 var configuration = metadata["Configuration"];
-var postgres = Env("ConnectionStrings__Postgres", null);
+// Every variant gets a pool of at most 40 connections (FastAPI: 2 workers x 20): they run side by side and the local
+// PostgreSQL allows 200.
+var postgres = new NpgsqlConnectionStringBuilder(Env("ConnectionStrings__Postgres", null)) { MaxPoolSize = 40 }.ConnectionString;
 var storage = Env("AzureWebJobsStorage", null);
 var appPort = int.Parse(Env("BENCH_APP_PORT", "7491"), CultureInfo.InvariantCulture);
 var simulatorPort = int.Parse(Env("BENCH_SIMULATOR_PORT", "7492"), CultureInfo.InvariantCulture);
@@ -28,6 +30,11 @@ const string FunctionKey = "bench-function-key";
 const int DependencyMs = 50;
 const int PaymentMs = 500;
 const string Sku = "SKU-00042";
+const int SeededSkus = 10_000;
+int[] readConnections = [1, 64, 256, 1024];
+var baselineApp = Environment.GetEnvironmentVariable("BENCH_BASELINE_APP") is { Length: > 0 } baseline ? Path.GetFullPath(baseline) : null;
+var python = Env("BENCH_PYTHON", "/usr/bin/python3");
+var readsOnly = Environment.GetEnvironmentVariable("BENCH_READS_ONLY") == "1";
 
 var report = new Report(duration);
 var simulatorUri = new Uri($"http://127.0.0.1:{simulatorPort}/");
@@ -46,13 +53,7 @@ foreach (var service in new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipp
     settings[$"Services__{service}__BaseUrl"] = simulatorUri.ToString();
 }
 
-// Two cores shared by everything: the production 250 ms read timeouts would trip on scheduling alone under load
-// (the same choice as tests/Storefront.Tests); the 800 ms request budget still bounds every read.
-foreach (var service in new[] { "Inventory", "Reviews", "Fx" })
-{
-    settings[$"Services__{service}__Timeout"] = "00:00:01";
-}
-
+// The app runs with its production settings: 250 ms per read call, 800 ms per read.
 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
 var started = DateTimeOffset.UtcNow;
 Log($"benchmark start {started:u}; {Environment.ProcessorCount} cores; {duration.TotalSeconds} s per load step");
@@ -80,139 +81,185 @@ try
         await StopProcessAsync(cli);
     }
 
-    // --- The app through the local host, in this process ------------------------------------------------------------
-    var host = await FunctionsHost.StartAsync(new FunctionsHostOptions
+    // --- 1. The product read side by side: this build, the baseline build, a minimal API, FastAPI --------------------
+    var sideBySidePort = appPort + 10;
+    Process StartHost(string app, int port) => StartProcess("dotnet", [cliDll, "--app", app, "--port", port.ToString(CultureInfo.InvariantCulture)], settings);
+    var builds = new List<(string Name, string Directory)> { ("this build", appDirectory) };
+    if (baselineApp is not null)
     {
-        AppDirectory = appDirectory,
-        HttpPort = appPort,
-        UseLocalSettingsFile = false,
-        Settings = settings,
-        ShutdownGracePeriod = TimeSpan.FromSeconds(3),
-    });
-    var worker = host.WorkerProcessId ?? throw new InvalidOperationException("no worker");
-    var self = Environment.ProcessId;
-    var productUrl = new Uri(appUri, $"api/products/{Sku}?currency=EUR").ToString();
-    // Warm the worker (JIT, pools) and the FX cache.
-    for (var i = 0; i < 30; i++)
-    {
-        using var warm = await http.GetAsync(new Uri(productUrl));
+        builds.Add(("baseline build", baselineApp));
     }
 
-    await Hey.RunAsync("warm-up", productUrl, 8, TimeSpan.FromSeconds(3));
-
-    var openApi = await http.GetByteArrayAsync(new Uri(appUri, "api/openapi.yaml"));
-    await using var variants = await Variants.StartAsync(simulatorUri, postgres, openApi);
-    await Hey.RunAsync("warm-up", new Uri(variants.BaseAddress, $"variants/concurrent/{Sku}").ToString(), 8, TimeSpan.FromSeconds(2));
-
-    // --- 1. Fan-out read at concurrency 1 -----------------------------------------------------------------------------
-    ProcStat.ResetPeakRss(worker);
-    var fanOut = await Hey.RunAsync("GET /api/products/{sku}?currency=EUR", productUrl, 1, duration);
-    report.Add(1, fanOut, ProcStat.PeakRssMiB(worker));
-    Log(fanOut.Summary);
-
-    // --- Host overhead: trivial function through the host vs the same bytes from bare Kestrel ----------------------
-    ProcStat.ResetPeakRss(worker);
-    var trivial = await Hey.RunAsync("GET /api/openapi.yaml (host + worker)", new Uri(appUri, "api/openapi.yaml").ToString(), 1, duration / 2);
-    report.Add(7, trivial, ProcStat.PeakRssMiB(worker));
-    var bare = await Hey.RunAsync("same bytes, bare Kestrel", new Uri(variants.BaseAddress, "variants/static").ToString(), 1, duration / 2);
-    report.Add(7, bare, double.NaN);
-    var health = await Hey.RunAsync("GET /api/health (Postgres + storage)", new Uri(appUri, "api/health").ToString(), 1, duration / 2);
-    report.Add(7, health, ProcStat.PeakRssMiB(worker));
-    Log(trivial.Summary);
-    Log(bare.Summary);
-    Log(health.Summary);
-
-    // --- 3. Throughput under load, with CPU per process ---------------------------------------------------------------
-    foreach (var connections in new[] { 64, 256 })
+    foreach (var (name, directory) in builds)
     {
-        ProcStat.ResetPeakRss(worker);
-        double[] Sample() => [ProcStat.CpuSeconds(self), ProcStat.CpuSeconds(worker), ProcStat.TreeCpuSeconds(postgresPid), ProcStat.CpuSeconds(simulator.Id)];
-        var before = Sample();
-        var load = await Hey.RunAsync("GET /api/products/{sku}?currency=EUR", productUrl, connections, duration);
-        var after = Sample();
-        var cpu = new Dictionary<string, double>
-        {
-            ["host (+ idle benchmark)"] = after[0] - before[0],
-            ["worker"] = after[1] - before[1],
-            ["PostgreSQL"] = after[2] - before[2],
-            ["simulator"] = after[3] - before[3],
-            ["hey"] = load.HeyCpuSeconds,
-        };
-        report.Add(3, load, ProcStat.PeakRssMiB(worker), cpu, connections / (DependencyMs / 1000.0));
-        Log(load.Summary + " | CPU s: " + string.Join(", ", cpu.Select(kv => $"{kv.Key} {kv.Value:F1}")));
+        report.FirstReads.Add(await ReadComparison.FirstReadsAfterStartAsync(name, () => StartHost(directory, sideBySidePort), sideBySidePort, 10, 1, SeededSkus, StopProcessAsync, Log));
+        report.FirstReads.Add(await ReadComparison.FirstReadsAfterStartAsync(name, () => StartHost(directory, sideBySidePort), sideBySidePort, 3, 50, SeededSkus, StopProcessAsync, Log));
     }
 
-    // --- 4. Order acceptance, inline processing, queue drain -----------------------------------------------------
-    var writeServices = new ServiceCollectionLite(simulatorUri);
-    var accept = new List<double>();
-    var inline = new List<double>();
-    for (var i = 0; i < 40; i++)
-    {
-        var clock = Stopwatch.StartNew();
-        var accepted = await PlaceOrderAsync(http, appUri, i);
-        accept.Add(clock.Elapsed.TotalMilliseconds);
-        _ = accepted;
-    }
-
-    for (var i = 0; i < 15; i++)
-    {
-        var clock = Stopwatch.StartNew();
-        var order = await PlaceOrderAsync(http, appUri, 1000 + i);
-        // What ProcessOrder does, but inside the request: payment, then shipment, then the notification.
-        await writeServices.Payments.AuthorizeAsync(order, $"bench-{i}", 10m, "EUR", CancellationToken.None);
-        await writeServices.Shipping.BookAsync(order, "NL", "1011 AB", [new ShipmentItem(Sku, 1)], CancellationToken.None);
-        await writeServices.Notifications.SendAsync("bench@example.com", "order-confirmed", new { orderId = order }, CancellationToken.None);
-        inline.Add(clock.Elapsed.TotalMilliseconds);
-    }
-
-    report.Orders.Add(("POST /api/orders (202, processing on the queue)", accept));
-    report.Orders.Add(("POST /api/orders + payment, shipment, notification inline", inline));
-    Log($"orders: accept p50 {Report.Percentile(accept, 50):F1} ms, inline p50 {Report.Percentile(inline, 50):F1} ms");
-
-    report.Drains.Add(await DrainAsync(http, appUri, postgres, 16, worker));
-
-    // --- Reports: worker peak memory over 1,000 vs 1,000,000 order lines ---------------------------------------------
-    report.Reports.AddRange(await ReportMemory.RunAsync(http, appUri, postgres, FunctionKey, worker, Log));
-    await host.DisposeAsync();
-
-    // The same app with host.json queues.batchSize = 4 (a copy of the build output in a temporary folder).
-    var smallBatchApp = Path.Combine(Path.GetTempPath(), $"storefront-bench-app-{Environment.ProcessId}");
-    CopyDirectory(appDirectory, smallBatchApp);
-    var hostJsonPath = Path.Combine(smallBatchApp, "host.json");
-    File.WriteAllText(hostJsonPath, File.ReadAllText(hostJsonPath).Replace("\"batchSize\": 16", "\"batchSize\": 4", StringComparison.Ordinal));
-    var host4 = await FunctionsHost.StartAsync(new FunctionsHostOptions
-    {
-        AppDirectory = smallBatchApp,
-        HttpPort = appPort,
-        UseLocalSettingsFile = false,
-        Settings = settings,
-        ShutdownGracePeriod = TimeSpan.FromSeconds(3),
-    });
+    var readVariants = new List<ReadVariant>();
     try
     {
-        for (var i = 0; i < 10; i++)
+        for (var i = 0; i < builds.Count; i++)
+        {
+            var port = sideBySidePort + i;
+            var cli = StartHost(builds[i].Directory, port);
+            var address = new Uri($"http://127.0.0.1:{port}/");
+            readVariants.Add(new ReadVariant($"{builds[i].Name} (local host)", address, cli.Id, () => 0) { Stop = async () => await StopProcessAsync(cli) });
+            if (!await WaitForAsync(new Uri(address, "api/health"), TimeSpan.FromSeconds(60)))
+            {
+                throw new InvalidOperationException($"{builds[i].Name} did not start");
+            }
+
+            var status = await http.GetFromJsonAsync<JsonElement>(new Uri(address, $"admin/host/status?code={MasterKey}"));
+            var workerPid = status.GetProperty("processId").GetInt32();
+            readVariants[^1] = readVariants[^1] with { AppCpuSeconds = () => ProcStat.CpuSeconds(workerPid) };
+        }
+
+        var minimal = await MinimalApi.StartAsync(simulatorUri, postgres);
+        readVariants.Add(new ReadVariant("minimal API (same read, no Functions host)", minimal.BaseAddress, 0, () => ProcStat.CpuSeconds(Environment.ProcessId))
+        {
+            Stop = minimal.DisposeAsync,
+        });
+        if (FastApi.Available(python))
+        {
+            var fastApiPort = sideBySidePort + 5;
+            var fastApi = FastApi.Start(python, fastApiPort, postgres, simulatorUri);
+            readVariants.Add(new ReadVariant("FastAPI (2 uvicorn workers)", new Uri($"http://127.0.0.1:{fastApiPort}/"), 0, () => ProcStat.TreeCpuSeconds(fastApi.Id))
+            {
+                Stop = async () => await StopProcessAsync(fastApi),
+            });
+            if (!await WaitForAsync(new Uri($"http://127.0.0.1:{fastApiPort}/api/products/{Sku}?currency=EUR"), TimeSpan.FromSeconds(60)))
+            {
+                throw new InvalidOperationException("the FastAPI variant did not start");
+            }
+        }
+        else
+        {
+            Log($"FastAPI variant skipped: {python} cannot import fastapi, uvicorn, asyncpg, aiohttp, uvloop, httptools (see README.md)");
+        }
+
+        report.ReadSteps.AddRange(await ReadComparison.RunAsync(
+            readVariants, readConnections, c => c >= 1024 && duration < TimeSpan.FromSeconds(15) ? TimeSpan.FromSeconds(15) : duration,
+            SeededSkus, simulatorUri, postgresPid, simulator.Id, report.Recoveries, Log));
+    }
+    finally
+    {
+        foreach (var variant in readVariants)
+        {
+            await variant.DisposeAsync();
+        }
+    }
+
+    // BENCH_READS_ONLY=1 stops here: the side-by-side product read alone, for iterating on it.
+    if (!readsOnly)
+    {
+        // --- The app through the local host, in this process ------------------------------------------------------------
+        var host = await FunctionsHost.StartAsync(new FunctionsHostOptions
+        {
+            AppDirectory = appDirectory,
+            HttpPort = appPort,
+            UseLocalSettingsFile = false,
+            Settings = settings,
+            ShutdownGracePeriod = TimeSpan.FromSeconds(3),
+        });
+        var worker = host.WorkerProcessId ?? throw new InvalidOperationException("no worker");
+        var productUrl = new Uri(appUri, $"api/products/{Sku}?currency=EUR").ToString();
+        // Warm the worker (JIT, pools) and the FX cache.
+        for (var i = 0; i < 30; i++)
         {
             using var warm = await http.GetAsync(new Uri(productUrl));
         }
 
-        report.Drains.Add(await DrainAsync(http, appUri, postgres, 4, host4.WorkerProcessId ?? 0));
-    }
-    finally
-    {
-        await host4.DisposeAsync();
-        Directory.Delete(smallBatchApp, recursive: true);
-    }
+        await Hey.RunAsync("warm-up", productUrl, 8, TimeSpan.FromSeconds(3));
 
-    // --- 2. Concurrent vs sequential vs blocking (in-process variants, same clients) -----------------------------
-    // Last, with the local host stopped: the blocking variant starves this process's thread pool, and the requests hey
-    // gives up on keep running here for a while after each step.
-    foreach (var variant in new[] { "concurrent", "sequential", "blocking" })
-    {
-        foreach (var connections in new[] { 1, 64, 256 })
+        var openApi = await http.GetByteArrayAsync(new Uri(appUri, "api/openapi.yaml"));
+        await using var variants = await Variants.StartAsync(simulatorUri, postgres, openApi);
+        await Hey.RunAsync("warm-up", new Uri(variants.BaseAddress, $"variants/concurrent/{Sku}").ToString(), 8, TimeSpan.FromSeconds(2));
+
+        // --- Host overhead: trivial function through the host vs the same bytes from bare Kestrel ----------------------
+        ProcStat.ResetPeakRss(worker);
+        var trivial = await Hey.RunAsync("GET /api/openapi.yaml (host + worker)", new Uri(appUri, "api/openapi.yaml").ToString(), 1, duration / 2);
+        report.Add(7, trivial, ProcStat.PeakRssMiB(worker));
+        var bare = await Hey.RunAsync("same bytes, bare Kestrel", new Uri(variants.BaseAddress, "variants/static").ToString(), 1, duration / 2);
+        report.Add(7, bare, double.NaN);
+        var health = await Hey.RunAsync("GET /api/health (Postgres + storage)", new Uri(appUri, "api/health").ToString(), 1, duration / 2);
+        report.Add(7, health, ProcStat.PeakRssMiB(worker));
+        Log(trivial.Summary);
+        Log(bare.Summary);
+        Log(health.Summary);
+
+        // --- 4. Order acceptance, inline processing, queue drain -----------------------------------------------------
+        var writeServices = new ServiceCollectionLite(simulatorUri);
+        var accept = new List<double>();
+        var inline = new List<double>();
+        for (var i = 0; i < 40; i++)
         {
-            var result = await Hey.RunAsync(variant, new Uri(variants.BaseAddress, $"variants/{variant}/{Sku}").ToString(), connections, duration);
-            report.Add(2, result, double.NaN);
-            Log(result.Summary);
+            var clock = Stopwatch.StartNew();
+            var accepted = await PlaceOrderAsync(http, appUri, i);
+            accept.Add(clock.Elapsed.TotalMilliseconds);
+            _ = accepted;
+        }
+
+        for (var i = 0; i < 15; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var order = await PlaceOrderAsync(http, appUri, 1000 + i);
+            // What ProcessOrder does, but inside the request: payment, then shipment, then the notification.
+            await writeServices.Payments.AuthorizeAsync(order, $"bench-{i}", 10m, "EUR", CancellationToken.None);
+            await writeServices.Shipping.BookAsync(order, "NL", "1011 AB", [new ShipmentItem(Sku, 1)], CancellationToken.None);
+            await writeServices.Notifications.SendAsync("bench@example.com", "order-confirmed", new { orderId = order }, CancellationToken.None);
+            inline.Add(clock.Elapsed.TotalMilliseconds);
+        }
+
+        report.Orders.Add(("POST /api/orders (202, processing on the queue)", accept));
+        report.Orders.Add(("POST /api/orders + payment, shipment, notification inline", inline));
+        Log($"orders: accept p50 {Report.Percentile(accept, 50):F1} ms, inline p50 {Report.Percentile(inline, 50):F1} ms");
+
+        report.Drains.Add(await DrainAsync(http, appUri, postgres, 16, worker));
+
+        // --- Reports: worker peak memory over 1,000 vs 1,000,000 order lines ---------------------------------------------
+        report.Reports.AddRange(await ReportMemory.RunAsync(http, appUri, postgres, FunctionKey, worker, Log));
+        await host.DisposeAsync();
+
+        // The same app with host.json queues.batchSize = 4 (a copy of the build output in a temporary folder).
+        var smallBatchApp = Path.Combine(Path.GetTempPath(), $"storefront-bench-app-{Environment.ProcessId}");
+        CopyDirectory(appDirectory, smallBatchApp);
+        var hostJsonPath = Path.Combine(smallBatchApp, "host.json");
+        File.WriteAllText(hostJsonPath, File.ReadAllText(hostJsonPath).Replace("\"batchSize\": 16", "\"batchSize\": 4", StringComparison.Ordinal));
+        var host4 = await FunctionsHost.StartAsync(new FunctionsHostOptions
+        {
+            AppDirectory = smallBatchApp,
+            HttpPort = appPort,
+            UseLocalSettingsFile = false,
+            Settings = settings,
+            ShutdownGracePeriod = TimeSpan.FromSeconds(3),
+        });
+        try
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                using var warm = await http.GetAsync(new Uri(productUrl));
+            }
+
+            report.Drains.Add(await DrainAsync(http, appUri, postgres, 4, host4.WorkerProcessId ?? 0));
+        }
+        finally
+        {
+            await host4.DisposeAsync();
+            Directory.Delete(smallBatchApp, recursive: true);
+        }
+
+        // --- 2. Concurrent vs sequential vs blocking (in-process variants, same clients) -----------------------------
+        // Last, with the local host stopped: the blocking variant starves this process's thread pool, and the requests hey
+        // gives up on keep running here for a while after each step.
+        foreach (var variant in new[] { "concurrent", "sequential", "blocking" })
+        {
+            foreach (var connections in new[] { 1, 64, 256 })
+            {
+                var result = await Hey.RunAsync(variant, new Uri(variants.BaseAddress, $"variants/{variant}/{Sku}").ToString(), connections, duration);
+                report.Add(2, result, double.NaN);
+                Log(result.Summary);
+            }
         }
     }
 }

@@ -24,7 +24,7 @@ public sealed class ServiceCollectionLite(Uri simulator)
 /// <summary>Collects the numbers and writes results.md, chart.svg and the headline lines.</summary>
 public sealed class Report(TimeSpan duration)
 {
-    private readonly List<(int Scenario, LoadResult Result, double WorkerPeakRssMiB, Dictionary<string, double>? Cpu, double? TheoreticalMax)> _rows = [];
+    private readonly List<(int Scenario, LoadResult Result, double WorkerPeakRssMiB)> _rows = [];
 
     public List<(double Milliseconds, bool Ok, double WorkerPeakRssMiB)> ColdStarts { get; } = [];
 
@@ -34,8 +34,24 @@ public sealed class Report(TimeSpan duration)
 
     public List<ReportRun> Reports { get; } = [];
 
-    public void Add(int scenario, LoadResult result, double workerPeakRssMiB, Dictionary<string, double>? cpu = null, double? theoreticalMax = null) =>
-        _rows.Add((scenario, result, workerPeakRssMiB, cpu, theoreticalMax));
+    public List<ReadMeasurement> ReadSteps { get; } = [];
+
+    public List<Recovery> Recoveries { get; } = [];
+
+    public List<FirstReads> FirstReads { get; } = [];
+
+    private const string ThisBuild = "this build (local host)";
+    private const string BaselineBuild = "baseline build (local host)";
+    private const string FastApiVariant = "FastAPI (2 uvicorn workers)";
+
+    private ReadMeasurement? Step(string variant, int connections) =>
+        ReadSteps.FirstOrDefault(r => r.Step.Variant == variant && r.Step.Connections == connections);
+
+    /// <summary>CPU microseconds per answer of one process in one step.</summary>
+    private static double Microseconds(ReadMeasurement measurement, string process) =>
+        measurement.CpuSeconds.GetValueOrDefault(process) * 1e6 / Math.Max(1, measurement.Step.Responses);
+
+    public void Add(int scenario, LoadResult result, double workerPeakRssMiB) => _rows.Add((scenario, result, workerPeakRssMiB));
 
     public static double Percentile(List<double> values, double percent)
     {
@@ -56,9 +72,52 @@ public sealed class Report(TimeSpan duration)
 
     public IEnumerable<string> Headlines()
     {
-        if (Scenario(1).FirstOrDefault() is { } fanOut)
+        if (Step(ThisBuild, 1) is { } single)
         {
-            yield return $"fan-out read, c=1: p50 {F(fanOut.P50Ms)} ms = {F(fanOut.P50Ms / 50, "F2")} x the 50 ms floor; p99 {F(fanOut.P99Ms)} ms = {F(fanOut.P99Ms / 50, "F2")} x";
+            yield return $"product read, c=1: p50 {F(single.Step.P50Ms)} ms = {F(single.Step.P50Ms / 50, "F3")} x the 50 ms floor (target at most 1.05)";
+        }
+
+        if (Step(ThisBuild, 256) is { } mine256 && Step(FastApiVariant, 256) is { } python256)
+        {
+            yield return $"c=256, reads over {F(10000, "N0")} skus: whole answers/s {F(mine256.Step.WholePerSecond, "F0")} vs FastAPI {F(python256.Step.WholePerSecond, "F0")} " +
+                         $"= {F(mine256.Step.WholePerSecond / python256.Step.WholePerSecond, "F2")}x (target at least 1.5); p99 {F(mine256.Step.P99Ms, "F0")} vs {F(python256.Step.P99Ms, "F0")} ms " +
+                         $"= {F(mine256.Step.P99Ms / python256.Step.P99Ms, "F2")}x (target at most 0.5)";
+        }
+
+        foreach (var variant in ReadSteps.Select(r => r.Step.Variant).Distinct())
+        {
+            var steps = ReadSteps.Where(r => r.Step.Variant == variant).ToList();
+            if (steps.FirstOrDefault(r => r.Step.Connections == 1024) is { } flood)
+            {
+                var best = steps.Max(r => r.Step.WholePerSecond);
+                var others = flood.Step.Statuses.Where(s => s.Key is not (200 or 429 or 503)).Sum(s => s.Value) + flood.Step.SocketErrors;
+                var without = flood.Step.Count(503) - flood.Step.RetryAfter;
+                yield return $"c=1024, {variant}: whole answers/s {F(flood.Step.WholePerSecond, "F0")} = {F(flood.Step.WholePerSecond / best * 100, "F0")}% of its best " +
+                             $"(target at least 90%); p99 {F(flood.Step.P99Ms, "F0")} ms; {flood.Step.StatusText}; answers other than 200/429/503: {others}; " +
+                             $"503 without Retry-After: {Math.Max(0, without)}; dependency calls per 200: {F(flood.DependencyCallsPerRead, "F2")}";
+            }
+        }
+
+        foreach (var recovery in Recoveries)
+        {
+            yield return $"after c=1024, {recovery.Variant}: read p50 {F(recovery.FirstSecondP50Ms)} ms in the first second, {F(recovery.SecondSecondP50Ms)} ms in the second, " +
+                         $"slowest after 2 s {F(recovery.AfterTwoSecondsMaxMs)} ms";
+        }
+
+        foreach (var connections in new[] { 64, 256 })
+        {
+            if (Step(ThisBuild, connections) is { } mine && Step(BaselineBuild, connections) is { } before)
+            {
+                yield return $"worker CPU per answer, c={connections}: {F(Microseconds(mine, "app"), "F0")} us vs {F(Microseconds(before, "app"), "F0")} us for the baseline build " +
+                             $"= {F(Microseconds(mine, "app") / Microseconds(before, "app"), "F2")}x (target at most 0.5); host {F(Microseconds(mine, "host"), "F0")} vs {F(Microseconds(before, "host"), "F0")} us";
+            }
+        }
+
+        foreach (var first in FirstReads)
+        {
+            yield return first.Concurrent == 1
+                ? $"first read after a start, {first.Variant}: whole in {first.AllWhole} of {first.Starts} starts"
+                : $"{first.Concurrent} concurrent reads on a fresh worker, {first.Variant}: all 200 in {first.AllOk} of {first.Starts} starts, all whole in {first.AllWhole}";
         }
 
         var variants = Scenario(2).ToList();
@@ -75,12 +134,6 @@ public sealed class Report(TimeSpan duration)
                                  : $"concurrent/blocking {F(concurrent.RequestsPerSecond / blocking.RequestsPerSecond, "F2")}x; ") +
                              $"p50 {F(concurrent.P50Ms)} / {F(sequential.P50Ms)} / {F(blocking.P50Ms)} ms";
             }
-        }
-
-        foreach (var row in _rows.Where(r => r.Scenario == 3))
-        {
-            yield return $"load c={row.Result.Connections}: {F(row.Result.RequestsPerSecond)} req/s = {F(row.Result.RequestsPerSecond / row.TheoreticalMax!.Value * 100, "F0")}% of the " +
-                         $"theoretical {F(row.TheoreticalMax!.Value, "F0")}; p99 {F(row.Result.P99Ms)} ms; {row.Result.Errors} errors";
         }
 
         if (Orders.Count == 2)
@@ -124,10 +177,11 @@ public sealed class Report(TimeSpan duration)
         Line();
         Line($"Produced by `./tests/Benchmarks/run.sh` on {started:yyyy-MM-dd HH:mm} UTC. Machine: {machine}.");
         Line();
-        Line($"Every process (local host + this benchmark, worker, PostgreSQL, Azurite, simulator, hey) shares the machine; " +
-             $"each load step runs {duration.TotalSeconds:F0} s. Simulator latency: inventory, reviews, fx 50 ms; payments 500 ms; " +
-             "shipping and notifications 0. Percentiles are hey's, over every response of the step; req/s counts 2xx responses only. " +
-             "Numbers are measured, never asserted.");
+        Line($"Every process (local hosts, this benchmark, workers, PostgreSQL, Azurite, simulator, FastAPI, wrk, hey) shares the machine, " +
+             "and so does whatever else runs on it (the load average at the end is in the machine line): compare the variants of one run " +
+             $"with each other, not with another run. Each load step runs {duration.TotalSeconds:F0} s (the 1024-connection steps at least 15 s). " +
+             "Simulator latency: inventory, reviews, fx 50 ms; payments 500 ms; shipping and notifications 0. Section 1 uses wrk " +
+             "(percentiles over all answers); sections 2 and 5 use hey (req/s counts 2xx responses only). Numbers are measured, never asserted.");
         Line();
         Line("## Headlines");
         Line();
@@ -137,14 +191,49 @@ public sealed class Report(TimeSpan duration)
         }
 
         Line();
-        Line("## 1. Fan-out read at concurrency 1 (floor: 50 ms)");
+        Line("## 1. The product read side by side");
         Line();
-        Line("| request | req/s | p50 ms | p99 ms | p50 / floor | p99 / floor | errors | worker peak RSS MiB |");
-        Line("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var row in _rows.Where(r => r.Scenario == 1))
+        Line("`GET /api/products/{sku}?currency=EUR` with every request reading a random one of the 10,000 seeded skus (wrk with " +
+             "`reads.lua`), inventory, reviews and FX at 50 ms, production settings (250 ms per call, 800 ms per read). The variants " +
+             "take turns at each connection count: this build and the baseline build (`BENCH_BASELINE_APP`) through the local host " +
+             "(`FunctionsHost.Cli`, own process; host.json throttles as the build has them), the same read on a plain ASP.NET Core " +
+             "minimal API with the app's own clients and reader from Storefront.Api.dll (in the benchmark process, which is otherwise " +
+             "idle), and FastAPI + asyncpg + aiohttp on uvicorn (2 workers, uvloop, httptools; `fastapi_app.py`, same rules). " +
+             "Whole = 200 with nothing degraded; degraded = other 200s. Latency percentiles are wrk's over all answers. Calls per read: " +
+             "simulator calls during the step per 200 answer (2 = inventory + reviews; FX is cached). CPU: microseconds per answer " +
+             "from `/proc/<pid>/stat` (host: the local host process; app: the worker, the benchmark process, or uvicorn and its workers; " +
+             "PostgreSQL: postmaster and backends; wrk: its rusage as a waited-for child).");
+        Line();
+        Line("| variant | conn. | answers/s | whole/s | degraded | p50 ms | p99 ms | statuses | Retry-After | calls/read | CPU us/answer: host | app | PostgreSQL | simulator | wrk |");
+        Line("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var m in ReadSteps.OrderBy(r => r.Step.Connections).ThenBy(r => r.Step.Variant, StringComparer.Ordinal))
         {
-            var r = row.Result;
-            Line($"| `{r.Name}` | {F(r.RequestsPerSecond)} | {F(r.P50Ms)} | {F(r.P99Ms)} | {F(r.P50Ms / 50, "F2")} | {F(r.P99Ms / 50, "F2")} | {r.Errors} | {F(row.WorkerPeakRssMiB)} |");
+            var r = m.Step;
+            Line($"| {r.Variant} | {r.Connections} | {F(r.ResponsesPerSecond, "F0")} | {F(r.WholePerSecond, "F0")} | {r.Degraded} | {F(r.P50Ms)} | {F(r.P99Ms)} | {r.StatusText} | " +
+                 $"{r.RetryAfter} | {F(m.DependencyCallsPerRead, "F2")} | {string.Join(" | ", ReadComparison.Processes.Select(p => F(Microseconds(m, p), "F0")))} |");
+        }
+
+        Line();
+        Line("Right after the 1024-connection step, one read at a time for 3 s:");
+        Line();
+        Line("| variant | reads | p50 ms, first second | p50 ms, second second | slowest after 2 s, ms |");
+        Line("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var r in Recoveries)
+        {
+            Line($"| {r.Variant} | {r.Probes} | {F(r.FirstSecondP50Ms)} | {F(r.SecondSecondP50Ms)} | {F(r.AfterTwoSecondsMaxMs)} |");
+        }
+
+        Line();
+        Line("## 1b. The first reads after a start");
+        Line();
+        Line("`FunctionsHost.Cli` started as a new process; as soon as its HTTP port accepts connections (it opens once the worker is " +
+             "ready), its first read, or its first 50 reads at once, of random skus in EUR.");
+        Line();
+        Line("| build | reads at once | starts | all 200 | all whole | per start |");
+        Line("| --- | ---: | ---: | ---: | ---: | --- |");
+        foreach (var f in FirstReads)
+        {
+            Line($"| {f.Variant} | {f.Concurrent} | {f.Starts} | {f.AllOk} | {f.AllWhole} | {string.Join("; ", f.Details)} |");
         }
 
         Line();
@@ -167,23 +256,7 @@ public sealed class Report(TimeSpan duration)
              "after 20 s. The blocking variant runs last: requests hey abandoned keep occupying the thread pool after a step ends.");
 
         Line();
-        Line("## 3. Throughput under load (`GET /api/products/SKU-00042?currency=EUR` through the local host)");
-        Line();
-        Line("CPU seconds used during the step, from `/proc/<pid>/stat` utime+stime (PostgreSQL: postmaster and its backends; " +
-             "hey: its rusage as a waited-for child). The local host runs inside the benchmark process, which is otherwise idle.");
-        Line();
-        Line("| connections | req/s | theoretical max (c / 50 ms) | % of max | p50 ms | p99 ms | errors | CPU s: host | worker | PostgreSQL | simulator | hey | worker peak RSS MiB |");
-        Line("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var row in _rows.Where(r => r.Scenario == 3))
-        {
-            var r = row.Result;
-            var cpu = row.Cpu!;
-            Line($"| {r.Connections} | {F(r.RequestsPerSecond)} | {F(row.TheoreticalMax!.Value, "F0")} | {F(r.RequestsPerSecond / row.TheoreticalMax!.Value * 100, "F0")}% | " +
-                 $"{F(r.P50Ms)} | {F(r.P99Ms)} | {r.Errors} | {string.Join(" | ", cpu.Values.Select(v => F(v)))} | {F(row.WorkerPeakRssMiB)} |");
-        }
-
-        Line();
-        Line("## 4. Order acceptance (payments at 500 ms) and queue drain");
+        Line("## 3. Order acceptance (payments at 500 ms) and queue drain");
         Line();
         Line("Sequential requests (one at a time). The inline variant is `POST /api/orders` followed, in the same client-visible request, " +
              "by the three calls `ProcessOrder` makes (the app's `PaymentsClient`, `ShippingClient`, `NotificationsClient`): what a caller " +
@@ -208,7 +281,7 @@ public sealed class Report(TimeSpan duration)
         }
 
         Line();
-        Line("## 5. Cold start (`dotnet FunctionsHost.Cli.dll` started → first 200 of `/api/health`)");
+        Line("## 4. Cold start (`dotnet FunctionsHost.Cli.dll` started → first 200 of `/api/health`)");
         Line();
         Line("| run | ms | worker peak RSS MiB at that moment |");
         Line("| ---: | ---: | ---: |");
@@ -219,7 +292,7 @@ public sealed class Report(TimeSpan duration)
         }
 
         Line();
-        Line("## 6. Host overhead (concurrency 1)");
+        Line("## 5. Host overhead (concurrency 1)");
         Line();
         Line("`/api/openapi.yaml` is a function with no dependency (an embedded resource); the bare-Kestrel row serves the same bytes " +
              "from a minimal ASP.NET Core endpoint in the benchmark process. The difference of the two is what the local host, its gRPC " +
@@ -234,7 +307,7 @@ public sealed class Report(TimeSpan duration)
         }
 
         Line();
-        Line("## 7. Reports: memory over 1,000 vs 1,000,000 order lines");
+        Line("## 6. Reports: memory over 1,000 vs 1,000,000 order lines");
         Line();
         Line("History written by `Storefront.Migrations` `HistoryGenerator` (binary COPY). The aggregation runs in PostgreSQL; its rows " +
              "stream from a data reader as CSV into a block blob, so the worker's peak should not depend on the input size.");
@@ -253,52 +326,50 @@ public sealed class Report(TimeSpan duration)
         return md.ToString();
     }
 
-    /// <summary>Two grouped bar panels for scenario 2: throughput and p99 per variant and connection count.</summary>
+    /// <summary>Two grouped bar panels for the side-by-side product read: whole answers per second and p99 per variant and connection count.</summary>
     public string Svg()
     {
-        var variants = Scenario(2).ToList();
-        string[] names = ["concurrent", "sequential", "blocking"];
-        string[] colors = ["#2e7d32", "#f9a825", "#c62828"];
-        int[] connections = [1, 64, 256];
-        const int Width = 900, Height = 420, PanelWidth = 400, Top = 60, PlotHeight = 280;
+        var names = ReadSteps.Select(r => r.Step.Variant).Distinct().ToList();
+        string[] colors = ["#2e7d32", "#9e9e9e", "#1565c0", "#c62828", "#f9a825"];
+        var connections = ReadSteps.Select(r => r.Step.Connections).Distinct().Order().ToList();
+        const int Width = 1000, Height = 460, PanelWidth = 450, Top = 60, PlotHeight = 300;
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" font-family=\"sans-serif\" font-size=\"12\">\n");
         svg.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-        svg.Append("<text x=\"450\" y=\"24\" text-anchor=\"middle\" font-size=\"16\">Product read: concurrent vs sequential vs blocking (dependencies at 50 ms)</text>\n");
-        Panel(30, "throughput (2xx req/s)", r => r.RequestsPerSecond, logScale: false);
-        Panel(480, "p50 latency (ms, log scale from 10 ms)", r => r.P50Ms, logScale: true);
-        for (var v = 0; v < names.Length; v++)
+        svg.Append("<text x=\"500\" y=\"24\" text-anchor=\"middle\" font-size=\"16\">Product read over 10,000 skus, dependencies at 50 ms, production timeouts</text>\n");
+        Panel(30, "whole answers per second", r => r.Step.WholePerSecond, logScale: false);
+        Panel(530, "p99 latency (ms, log scale from 10 ms)", r => r.Step.P99Ms, logScale: true);
+        for (var v = 0; v < names.Count; v++)
         {
-            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{300 + (v * 110)}\" y=\"{Height - 22}\" width=\"12\" height=\"12\" fill=\"{colors[v]}\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{316 + (v * 110)}\" y=\"{Height - 12}\">{names[v]}</text>\n");
+            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{40 + (v * 240)}\" y=\"{Height - 40 + (v / 4 * 16)}\" width=\"12\" height=\"12\" fill=\"{colors[v % colors.Length]}\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{56 + (v * 240)}\" y=\"{Height - 30}\">{WebUtility.HtmlEncode(names[v])}</text>\n");
         }
 
         svg.Append("</svg>\n");
         return svg.ToString();
 
-        void Panel(int left, string title, Func<LoadResult, double> value, bool logScale)
+        void Panel(int left, string title, Func<ReadMeasurement, double> value, bool logScale)
         {
-            var max = variants.Select(value).Where(x => !double.IsNaN(x)).DefaultIfEmpty(1).Max();
+            var max = ReadSteps.Select(value).Where(double.IsFinite).DefaultIfEmpty(1).Max();
             max = max <= 0 ? 1 : max * 1.1;
-            double Height(double number) => double.IsNaN(number) || number <= 0 ? 0
+            double BarHeight(double number) => !double.IsFinite(number) || number <= 0 ? 0
                 : logScale ? Math.Max(0, Math.Log10(number / 10) / Math.Log10(Math.Max(max, 20) / 10) * PlotHeight)
                 : number / max * PlotHeight;
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left + (PanelWidth / 2)}\" y=\"{Top - 12}\" text-anchor=\"middle\" font-size=\"14\">{WebUtility.HtmlEncode(title)}</text>\n");
-            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left + 40}\" y1=\"{Top + PlotHeight}\" x2=\"{left + PanelWidth}\" y2=\"{Top + PlotHeight}\" stroke=\"black\"/>\n");
-            var groupWidth = (PanelWidth - 40) / connections.Length;
-            for (var c = 0; c < connections.Length; c++)
+            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left + 20}\" y1=\"{Top + PlotHeight}\" x2=\"{left + PanelWidth}\" y2=\"{Top + PlotHeight}\" stroke=\"black\"/>\n");
+            var groupWidth = (PanelWidth - 20) / Math.Max(1, connections.Count);
+            var barSlot = (groupWidth - 10) / Math.Max(1, names.Count);
+            for (var c = 0; c < connections.Count; c++)
             {
-                var groupLeft = left + 40 + (c * groupWidth);
+                var groupLeft = left + 20 + (c * groupWidth);
                 svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{groupLeft + (groupWidth / 2)}\" y=\"{Top + PlotHeight + 16}\" text-anchor=\"middle\">{connections[c]} conn.</text>\n");
-                for (var v = 0; v < names.Length; v++)
+                for (var v = 0; v < names.Count; v++)
                 {
-                    var result = variants.FirstOrDefault(r => r.Name == names[v] && r.Connections == connections[c]);
-                    var number = result is null ? double.NaN : value(result);
-                    var h = Height(number);
-                    var x = groupLeft + 10 + (v * ((groupWidth - 20) / 3));
-                    var barWidth = ((groupWidth - 20) / 3) - 4;
-                    svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x}\" y=\"{Top + PlotHeight - h:F1}\" width=\"{barWidth}\" height=\"{h:F1}\" fill=\"{colors[v]}\"/>");
-                    svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + (barWidth / 2)}\" y=\"{Top + PlotHeight - h - 4:F1}\" text-anchor=\"middle\" font-size=\"10\">{F(number, "F0")}</text>\n");
+                    var number = Step(names[v], connections[c]) is { } m ? value(m) : double.NaN;
+                    var h = BarHeight(number);
+                    var x = groupLeft + 5 + (v * barSlot);
+                    svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x}\" y=\"{Top + PlotHeight - h:F1}\" width=\"{barSlot - 2}\" height=\"{h:F1}\" fill=\"{colors[v % colors.Length]}\"/>");
+                    svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + (barSlot / 2)}\" y=\"{Top + PlotHeight - h - 4:F1}\" text-anchor=\"middle\" font-size=\"9\">{F(number, "F0")}</text>\n");
                 }
             }
         }

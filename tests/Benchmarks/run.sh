@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark command (see README.md): provisions PostgreSQL and Azurite with the repo's scripts on their own
-# ports and state folder, builds in Release, runs the benchmark program (simulator, local host, hey), writes
+# ports and state folder, builds in Release, runs the benchmark program (simulator, local host, wrk, hey), writes
 # tests/Benchmarks/results/results.md and chart.svg, prints the headline ratios, and stops what it started.
 set -euo pipefail
 
@@ -26,18 +26,25 @@ die() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# --- hey -------------------------------------------------------------------------------------------------------------
-if ! command -v hey >/dev/null 2>&1; then
-  log "installing hey (apt-get install -y hey)"
-  if [[ "$(id -u)" -eq 0 ]]; then
-    apt-get install -y hey >&2 || { apt-get update >&2 && apt-get install -y hey >&2; }
-  else
-    sudo apt-get install -y hey >&2 || { sudo apt-get update >&2 && sudo apt-get install -y hey >&2; }
-  fi
-fi
+# --- Load generators and the FastAPI variant's packages (Debian) --------------------------------------------------------
+apt_install() {
+  log "installing $* (apt-get install -y)"
+  local sudo=""
+  if [[ "$(id -u)" -ne 0 ]]; then sudo="sudo"; fi
+  $sudo apt-get install -y "$@" >&2 || { $sudo apt-get update >&2 && $sudo apt-get install -y "$@" >&2; }
+}
+command -v hey >/dev/null 2>&1 || apt_install hey
+command -v wrk >/dev/null 2>&1 || apt_install wrk
 command -v hey >/dev/null 2>&1 || die "hey is not installed"
+command -v wrk >/dev/null 2>&1 || die "wrk is not installed"
+export BENCH_PYTHON="${BENCH_PYTHON:-/usr/bin/python3}"
+if ! "$BENCH_PYTHON" -c "import fastapi, uvicorn, asyncpg, aiohttp, uvloop, httptools" 2>/dev/null; then
+  apt_install python3-fastapi python3-uvicorn python3-asyncpg python3-aiohttp python3-uvloop python3-httptools ||
+    log "the FastAPI variant will be skipped: its packages could not be installed"
+fi
 
-for port in "$BENCH_APP_PORT" "$BENCH_SIMULATOR_PORT"; do
+# The side-by-side variants listen on BENCH_APP_PORT + 10, + 11 and + 15.
+for port in "$BENCH_APP_PORT" "$BENCH_SIMULATOR_PORT" $((BENCH_APP_PORT + 10)) $((BENCH_APP_PORT + 11)) $((BENCH_APP_PORT + 15)); do
   if port_open "$port"; then die "port $port is in use; set BENCH_APP_PORT / BENCH_SIMULATOR_PORT"; fi
 done
 
@@ -72,6 +79,6 @@ source "$LOCAL/lib.sh"
 sf_migrate_and_seed "$pg_cs" >&2
 
 # --- Run ----------------------------------------------------------------------------------------------------------------
-log "running the benchmark (about 5 minutes); results in $BENCH_OUTPUT"
+log "running the benchmark (about 15 minutes); results in $BENCH_OUTPUT"
 ConnectionStrings__Postgres="$pg_cs" AzureWebJobsStorage="$az_cs" BENCH_REPO_ROOT="$REPO_ROOT" \
   dotnet "$BENCH_DIR/bin/Release/net10.0/Storefront.Benchmarks.dll"

@@ -223,6 +223,15 @@ public sealed class FunctionsHost : IAsyncDisposable
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
 
         var app = builder.Build();
+        if (hostJson.HttpThrottles.Enabled)
+        {
+            var throttle = new HttpThrottle(
+                hostJson.HttpThrottles,
+                () => settings.AppValues.GetValueOrDefault(HttpThrottle.CountersSetting) ?? Environment.GetEnvironmentVariable(HttpThrottle.CountersSetting),
+                loggerFactory.CreateLogger<HttpThrottle>());
+            app.UseWhen(context => !context.Request.Path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase), branch => branch.Use(next => context => throttle.InvokeAsync(context, next)));
+        }
+
         FunctionRoutes.Map(app, supervisor.Functions, hostJson, app.Services.GetRequiredService<HttpFunctionInvoker>());
         app.Services.GetRequiredService<AdminEndpoints>().Map(app);
         return app;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Storefront.FunctionsHost.Http;
 
 namespace Storefront.FunctionsHost;
 
@@ -9,6 +10,8 @@ public sealed record HostJson
     public string RoutePrefix { get; init; } = "api";
 
     public QueueOptions Queues { get; init; } = new();
+
+    public HttpThrottleOptions HttpThrottles { get; init; } = new();
 
     /// <summary>
     /// The real host's default functionTimeout on every plan but (legacy) Consumption, Flex Consumption included
@@ -64,6 +67,11 @@ public sealed record HostJson
         if (TryGet(extensions, "http", out var http) && TryGet(http, "routePrefix", out var prefix))
         {
             result = result with { RoutePrefix = prefix.GetString()?.Trim('/') ?? string.Empty };
+        }
+
+        if (http.ValueKind == JsonValueKind.Object)
+        {
+            result = result with { HttpThrottles = HttpThrottleOptions.Parse(http) };
         }
 
         if (TryGet(extensions, "queues", out var queues))

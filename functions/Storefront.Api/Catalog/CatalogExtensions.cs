@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -9,8 +10,13 @@ public static class CatalogExtensions
     {
         builder.Services.AddOptions<CatalogOptions>()
             .Bind(builder.Configuration.GetSection(CatalogOptions.Section))
-            .Validate(o => o.RequestBudget > TimeSpan.Zero && o.LookupConcurrency is >= 1 and <= 64, "Catalog: RequestBudget must be positive and LookupConcurrency 1..64.")
+            .Validate(
+                o => o.RequestBudget > TimeSpan.Zero && o.MaxWaitBeforeStart > TimeSpan.Zero && o.MaxWaitBeforeStart < o.RequestBudget
+                     && o.RowReadTimeout > TimeSpan.Zero && o.LookupConcurrency is >= 1 and <= 64,
+                "Catalog: RequestBudget and RowReadTimeout must be positive, MaxWaitBeforeStart positive and less than RequestBudget, LookupConcurrency 1..64.")
             .ValidateOnStart();
+        // Typed results write with these options; the generated metadata comes first, reflection stays for the rest.
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, CatalogJsonContext.Default));
         builder.Services.AddSingleton<ProductStore>();
         builder.Services.AddSingleton<ProductDetailsReader>();
         return builder;

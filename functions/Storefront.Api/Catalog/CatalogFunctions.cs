@@ -3,13 +3,14 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Options;
 using Storefront.Api.ExternalServices;
 using Storefront.Api.Infrastructure;
 
 namespace Storefront.Api.Catalog;
 
 /// <summary>Anonymous catalog reads: one product (fan-out), a page of products, a batch lookup.</summary>
-public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore store)
+public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore store, IOptions<CatalogOptions> options)
 {
     private const int MaxPageSize = 100;
     private const int MaxLookupSkus = 50;
@@ -29,7 +30,12 @@ public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore s
             return Problems.BadRequest("currency", "A currency is a three-letter ISO 4217 code.");
         }
 
-        var result = await reader.ReadAsync(sku, currency, request.HttpContext.RequestAborted);
+        if (RefuseLate(request.HttpContext, out var waited) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var result = await reader.ReadAsync(sku, currency, waited, request.HttpContext.RequestAborted);
         request.HttpContext.Response.Headers["Server-Timing"] = ServerTiming(result.Timings);
         return result.Status switch
         {
@@ -111,9 +117,14 @@ public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore s
             return Problems.BadRequest("currency", "A currency is a three-letter ISO 4217 code.");
         }
 
+        if (RefuseLate(request.HttpContext, out var waited) is { } refusal)
+        {
+            return refusal;
+        }
+
         try
         {
-            var (items, notFound, unsupported) = await reader.ReadManyAsync(skus, currency, request.HttpContext.RequestAborted);
+            var (items, notFound, unsupported) = await reader.ReadManyAsync(skus, currency, waited, request.HttpContext.RequestAborted);
             return unsupported
                 ? Problems.BadRequest("currency", $"'{currency}' is not a supported currency.")
                 : TypedResults.Ok(new ProductLookupResponse(items, notFound));
@@ -122,6 +133,15 @@ public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore s
         {
             return Problems.Unavailable(request.HttpContext, "The catalog is temporarily unavailable.");
         }
+    }
+
+    /// <summary>A read that already waited too long to be answered well is refused before it costs anything.</summary>
+    private ProblemHttpResult? RefuseLate(HttpContext context, out TimeSpan waited)
+    {
+        waited = RequestArrival.Waited(context);
+        return waited >= options.Value.MaxWaitBeforeStart
+            ? Problems.Unavailable(context, "The catalog is busy; try again shortly.")
+            : null;
     }
 
     /// <returns>The upper-case code (USD when absent), or null when malformed.</returns>

@@ -5,8 +5,25 @@ public sealed class CatalogOptions
 {
     public const string Section = "Catalog";
 
-    /// <summary>Everything one product read may take; dependencies still pending then are dropped as degraded.</summary>
+    /// <summary>
+    /// Everything one product read may take, counted from the request's arrival at the worker; dependencies still
+    /// pending then are dropped as degraded.
+    /// </summary>
     public TimeSpan RequestBudget { get; set; } = TimeSpan.FromMilliseconds(800);
+
+    /// <summary>
+    /// A request that waited this long between its arrival at the worker and the function's start is refused (503
+    /// with Retry-After): what is left of its budget would mostly serve a degraded answer late, to a client that
+    /// is better off retrying, and refusing costs the overloaded process almost nothing. Not lower: a new worker's
+    /// first requests also wait while the Functions pipeline is compiled, which is no reason to refuse them.
+    /// </summary>
+    public TimeSpan MaxWaitBeforeStart { get; set; } = TimeSpan.FromMilliseconds(600);
+
+    /// <summary>
+    /// The product rows' own bound, apart from the budget: without a row there is no answer at all, and a burst of
+    /// reads on a fresh worker waits for new pooled connections longer than the enrichment may take.
+    /// </summary>
+    public TimeSpan RowReadTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>How many products of one lookup call their services at the same time.</summary>
     public int LookupConcurrency { get; set; } = 8;

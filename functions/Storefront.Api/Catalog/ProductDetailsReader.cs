@@ -33,12 +33,18 @@ public sealed class ProductDetailsReader(
     public const string Reviews = "reviews";
     public const string Fx = "fx";
 
-    public async Task<ProductReadResult> ReadAsync(string sku, string currency, CancellationToken cancellationToken)
+    public Task<ProductReadResult> ReadAsync(string sku, string currency, CancellationToken cancellationToken) =>
+        ReadAsync(sku, currency, TimeSpan.Zero, cancellationToken);
+
+    /// <param name="waited">How long the request waited before this read started; it is spent from the budget.</param>
+    public async Task<ProductReadResult> ReadAsync(string sku, string currency, TimeSpan waited, CancellationToken cancellationToken)
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(options.Value.RequestBudget);
+        budget.CancelAfter(Remaining(waited));
+        using var rowBound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        rowBound.CancelAfter(options.Value.RowReadTimeout);
 
-        var product = Measure("db", () => store.GetAsync(sku, budget.Token), cancellationToken);
+        var product = Measure("db", () => store.GetAsync(sku, rowBound.Token), cancellationToken);
         var rates = RatesFor(currency, budget.Token, cancellationToken);
         var enrichment = StartEnrichment(sku, budget.Token, cancellationToken);
 
@@ -64,13 +70,15 @@ public sealed class ProductDetailsReader(
 
     /// <summary>Many products: one query for all rows, then their service calls, a bounded number at a time.</summary>
     public async Task<(IReadOnlyList<ProductDetails> Items, IReadOnlyList<string> NotFound, bool UnsupportedCurrency)> ReadManyAsync(
-        IReadOnlyList<string> skus, string currency, CancellationToken cancellationToken)
+        IReadOnlyList<string> skus, string currency, TimeSpan waited, CancellationToken cancellationToken)
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(options.Value.RequestBudget);
+        budget.CancelAfter(Remaining(waited));
+        using var rowBound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        rowBound.CancelAfter(options.Value.RowReadTimeout);
 
         var rates = RatesFor(currency, budget.Token, cancellationToken);
-        var rows = await store.GetManyAsync(skus, budget.Token);
+        var rows = await store.GetManyAsync(skus, rowBound.Token);
         var details = new ProductDetails?[skus.Count];
         var unsupported = false;
         await Parallel.ForEachAsync(
@@ -86,6 +94,9 @@ public sealed class ProductDetailsReader(
         var notFound = skus.Where(sku => !rows.ContainsKey(sku)).ToArray();
         return (details.OfType<ProductDetails>().ToArray(), notFound, unsupported);
     }
+
+    private TimeSpan Remaining(TimeSpan waited) =>
+        waited < options.Value.RequestBudget ? options.Value.RequestBudget - waited : TimeSpan.Zero;
 
     /// <returns>The details, or null when the FX service answered but does not know the currency.</returns>
     private static async Task<ProductDetails?> ComposeAsync(ProductRow row, string currency, Outcome<FxRatesSnapshot?> rates, Enrichment enrichment)

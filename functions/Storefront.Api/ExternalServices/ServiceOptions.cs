@@ -11,6 +11,19 @@ public sealed class ServiceOptions
     /// <summary>Everything one call may take, hedges and retries included.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// What one attempt may take. Unset, it leaves room inside <see cref="Timeout"/> for the hedge (reads) or the
+    /// retries (writes) to time out on their own: an attempt cut off by the total timeout instead reaches the
+    /// circuit breaker as a cancellation, which it does not count, so a slow dependency would never open it.
+    /// </summary>
+    public TimeSpan? AttemptTimeout { get; set; }
+
+    /// <summary>The hedges (reads) or retries (writes) allowed per primary call, over time (a token bucket, see HedgeBudget).</summary>
+    public double HedgeBudgetRatio { get; set; } = 0.2;
+
+    /// <summary>How many hedges or retries the budget allows in a burst.</summary>
+    public double HedgeBudgetBurst { get; set; } = 10;
+
     /// <summary>Reads only: when to send a second, hedged request if the first has not answered.</summary>
     public TimeSpan HedgingDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 

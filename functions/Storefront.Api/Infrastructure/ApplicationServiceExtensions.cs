@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,11 +19,18 @@ public static class ApplicationServiceExtensions
         // Typed results (TypedResults.Problem/ValidationProblem) write RFC 9457 problem+json through this service.
         builder.Services.AddProblemDetails();
 
-        // Per-call chatter (each SQL command, each resilience attempt) drowns the app's own logs and costs
-        // ingestion in Azure; failures still come through at Warning and above.
-        builder.Logging.AddFilter("Npgsql.Command", LogLevel.Warning);
+        // Per-request chatter from the frameworks (ASP.NET Core's request start/finish and endpoint lines, each SQL
+        // command, each resilience attempt, each HTTP call) drowns the app's own logs and costs ingestion in Azure.
+        // In the isolated worker it also costs CPU on both sides for every request: each enabled record is formatted,
+        // sent to the host over gRPC and decoded there (host.json's log levels do not reach the worker). Failures
+        // still come through at Warning and above.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Npgsql", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        // The HTTP client logging handlers would still open a scope and time every call with nothing enabled to write.
+        builder.Services.ConfigureHttpClientDefaults(http => http.RemoveAllLoggers());
+        builder.Services.AddSingleton<IStartupFilter, RequestArrival.StartupFilter>();
 
         builder.AddTelemetry();
         builder.AddPostgres();
@@ -35,6 +43,9 @@ public static class ApplicationServiceExtensions
         builder.AddCatalogFeature();
         builder.AddOrdersFeature();
         builder.AddReportsFeature();
+
+        // Registered last so that every service it warms is registered; it runs before any hosted service starts.
+        builder.Services.AddHostedService<WarmUp>();
         return builder;
     }
 }

@@ -7,6 +7,31 @@ public static class DataSourceExtensions
     /// <summary>Error texts kept in the database are cut to a bound: an exception message can be arbitrarily long.</summary>
     public static string BoundedError(string text) => text.Length <= 2000 ? text : text[..2000];
 
+    /// <summary>
+    /// Opens <paramref name="connections"/> physical connections at once and returns them to the pool, so the first
+    /// requests find them open: Npgsql opens connections only on demand (Minimum Pool Size only limits pruning), and
+    /// a burst on an empty pool pays a connection set-up per request at the same time.
+    /// </summary>
+    /// <returns>How many connections were opened.</returns>
+    public static async Task<int> WarmUpAsync(this NpgsqlDataSource dataSource, int connections, CancellationToken cancellationToken)
+    {
+        var opening = Enumerable.Range(0, connections).Select(_ => dataSource.OpenConnectionAsync(cancellationToken).AsTask()).ToArray();
+        try
+        {
+            await Task.WhenAll(opening);
+        }
+        finally
+        {
+            // Back to the pool (not closed): each one that opened, whether or not the others did.
+            foreach (var open in opening.Where(t => t.IsCompletedSuccessfully))
+            {
+                await open.Result.DisposeAsync();
+            }
+        }
+
+        return connections;
+    }
+
     /// <summary>One statement with positional parameters ($1, $2, ...); returns the rows affected.</summary>
     public static async Task<int> ExecuteAsync(this NpgsqlDataSource dataSource, string sql, CancellationToken cancellationToken, params object[] parameters)
     {

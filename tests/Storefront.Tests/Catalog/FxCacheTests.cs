@@ -9,11 +9,33 @@ public sealed class FxCacheTests(StorefrontStack stack) : IAsyncLifetime
 
     public Task DisposeAsync() => stack.ResetSimulatorAsync();
 
+    /// <summary>
+    /// A new worker fills the FX cache while it starts; with FX failing then, it starts with the cache empty (a
+    /// failure is not cached), which is the cold cache these tests are about.
+    /// </summary>
+    internal static async Task RestartWithColdFxCacheAsync(StorefrontStack stack)
+    {
+        await stack.ConfigureServiceAsync("fx", new { errorRate = 1.0 });
+        await stack.RestartWorkerAsync();
+        await stack.ResetSimulatorAsync();
+    }
+
     [Fact]
-    public async Task A_hundred_reads_in_another_currency_after_a_cold_start_call_fx_at_most_once()
+    public async Task A_new_worker_fills_the_fx_cache_before_its_first_request()
     {
         await stack.RestartWorkerAsync();
         await stack.ResetSimulatorAsync();
+
+        var responses = await Task.WhenAll(Enumerable.Range(1, 20).Select(i => stack.Client.GetAsync($"api/products/SKU-{i + 700:D5}?currency=EUR")));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Empty(await stack.CallsAsync("fx"));
+    }
+
+    [Fact]
+    public async Task A_hundred_reads_in_another_currency_after_a_cold_start_call_fx_at_most_once()
+    {
+        await RestartWithColdFxCacheAsync(stack);
 
         for (var i = 1; i <= 100; i++)
         {
@@ -27,8 +49,7 @@ public sealed class FxCacheTests(StorefrontStack stack) : IAsyncLifetime
     [Fact]
     public async Task Fifty_concurrent_cold_reads_call_fx_at_most_once()
     {
-        await stack.RestartWorkerAsync();
-        await stack.ResetSimulatorAsync();
+        await RestartWithColdFxCacheAsync(stack);
         // A slow FX answer keeps all fifty requests waiting on the same cache miss.
         await stack.ConfigureServiceAsync("fx", new { latencyMs = 150 });
 

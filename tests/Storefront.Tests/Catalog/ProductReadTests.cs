@@ -44,14 +44,8 @@ public sealed class ProductReadTests(StorefrontStack stack) : IAsyncLifetime
     [Fact]
     public async Task The_inventory_reviews_and_fx_calls_of_one_read_overlap_in_time()
     {
-        foreach (var service in new[] { "inventory", "reviews", "fx" })
-        {
-            await stack.ConfigureServiceAsync(service, new { latencyMs = 200 });
-        }
-
-        // A cold worker has no cached rates, so this read calls FX too.
-        await stack.RestartWorkerAsync();
-        await stack.ResetSimulatorAsync();
+        // A worker that could not fill its FX cache at start has no cached rates, so this read calls FX too.
+        await FxCacheTests.RestartWithColdFxCacheAsync(stack);
         foreach (var service in new[] { "inventory", "reviews", "fx" })
         {
             await stack.ConfigureServiceAsync(service, new { latencyMs = 200 });
@@ -98,9 +92,10 @@ public sealed class ProductReadTests(StorefrontStack stack) : IAsyncLifetime
     public async Task Repeated_inventory_failures_open_the_circuit_and_inventory_is_not_called_while_it_is_open()
     {
         await stack.ConfigureServiceAsync("inventory", new { errorRate = 1.0 });
-        for (var i = 0; i < 8; i++)
+        // Enough failures to outweigh the successes still in the breaker's window (the worker's warm-up, earlier tests).
+        for (var i = 0; i < 20; i++)
         {
-            await stack.Client.GetAsync($"api/products/SKU-0020{i}");
+            await stack.Client.GetAsync($"api/products/SKU-{i + 200:D5}");
         }
 
         await stack.Simulator.DeleteAsync("admin/calls");
