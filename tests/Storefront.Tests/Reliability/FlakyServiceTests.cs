@@ -83,11 +83,14 @@ public sealed class FlakyServiceTests(StorefrontStack stack, ITestOutputHelper o
             }
         }
 
-        // The faults happened (or the test proved nothing); hedging makes most reads whole all the same.
+        // The faults happened (or the test proved nothing), yet some reads were whole; and the extra attempts that
+        // recover from faults stay within their budget (a fifth of the primary calls, plus slack for the calls a
+        // read had started when its budget ran out), so a failing dependency is not hammered.
         var failures = calls.Count(c => c.Status != 200);
         output.WriteLine($"{Reads} reads: all 200, {degradedReads} degraded; {calls.Length} inventory/reviews calls, {failures} failed");
         Assert.True(failures > 0, "no injected failure was seen");
-        Assert.InRange(degradedReads, 0, Reads / 2);
+        Assert.True(degradedReads < Reads, "no read was whole");
+        Assert.InRange(calls.Length, 1, (int)(Reads * 2 * 1.3));
     }
 
     [Fact]
