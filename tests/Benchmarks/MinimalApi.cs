@@ -25,7 +25,7 @@ namespace Storefront.Benchmarks;
 public sealed class MinimalApi : IAsyncDisposable
 {
     /// <summary>host.json extensions.http.maxConcurrentRequests and maxOutstandingRequests of the app.</summary>
-    public const int MaxConcurrentRequests = 100;
+    public const int MaxConcurrentRequests = 200;
     public const int MaxOutstandingRequests = 1200;
 
     private readonly WebApplication _app;

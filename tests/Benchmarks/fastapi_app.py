@@ -28,8 +28,12 @@ state = {}
 @app.on_event("startup")
 async def startup():
     state["pool"] = await asyncpg.create_pool(os.environ["STOREFRONT_PG_DSN"], min_size=POOL_SIZE, max_size=POOL_SIZE)
+    # No cap on connections per host (aiohttp's default is 100 per session), as .NET's SocketsHttpHandler: a capped
+    # pool would make calls queue for a connection and time out for the client's sake, not the service's.
     state["http"] = aiohttp.ClientSession(
-        base_url=os.environ["STOREFRONT_SERVICES_URL"], timeout=aiohttp.ClientTimeout(total=SERVICE_TIMEOUT))
+        base_url=os.environ["STOREFRONT_SERVICES_URL"],
+        timeout=aiohttp.ClientTimeout(total=SERVICE_TIMEOUT),
+        connector=aiohttp.TCPConnector(limit=0))
     state["fx"] = (0.0, None)
     state["fx_lock"] = asyncio.Lock()
     await rates()
