@@ -90,7 +90,7 @@ public static class SoakReport
         var total = r.Stats.Total(_ => true);
         md.AppendLine(CultureInfo.InvariantCulture, $"| **all** | **{total}** | {r.Stats.Total(s => s is >= 200 and < 300)} | {r.Stats.Total(s => s is >= 400 and < 500)} | **{r.ServerErrors}** | **{r.Unanswered}** | {r.Stats.Total(_ => true) / Math.Max(1, r.LoadElapsed.TotalSeconds):F1} req/s | | | | |");
         md.AppendLine();
-        md.AppendLine("No 4xx is expected either: order skus are always in stock, polls use ids of placed orders, only finished reports are downloaded; a declined payment makes a `rejected` order, not an error answer.");
+        md.AppendLine("The only 4xx expected is an occasional `409` to an order placement: stock is reserved and sold, so a sku can run short of what an order asks (the placement is refused, nothing is held); polls use ids of placed orders, only finished reports are downloaded, and a declined payment makes a `rejected` order, not an error answer.");
         md.AppendLine();
 
         md.AppendLine("## Orders: nothing lost");
