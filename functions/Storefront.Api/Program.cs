@@ -4,5 +4,6 @@ using Storefront.Api.Infrastructure;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<DatabaseOutageMiddleware>();
 builder.AddApplicationServices();
 await builder.Build().RunAsync();

@@ -74,16 +74,9 @@ public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore s
             return Problems.BadRequest("search", "search must not contain a NUL character.");
         }
 
-        try
-        {
-            var (rows, hasMore) = await store.ListAsync(search.Length == 0 ? null : search, limit, after, request.HttpContext.RequestAborted);
-            var items = rows.Select(r => new ProductListItem(r.Sku, r.Name, Money.Usd(r.PriceUsd))).ToArray();
-            return TypedResults.Ok(new ProductPage(items, hasMore ? EncodeCursor(rows[^1].Sku) : null));
-        }
-        catch (Exception exception) when (Dependencies.IsDatabaseFailure(exception, request.HttpContext.RequestAborted))
-        {
-            return Problems.Unavailable(request.HttpContext, "The catalog is temporarily unavailable.");
-        }
+        var (rows, hasMore) = await store.ListAsync(search.Length == 0 ? null : search, limit, after, request.HttpContext.RequestAborted);
+        var items = rows.Select(r => new ProductListItem(r.Sku, r.Name, Money.Usd(r.PriceUsd))).ToArray();
+        return TypedResults.Ok(new ProductPage(items, hasMore ? EncodeCursor(rows[^1].Sku) : null));
     }
 
     [Function("LookupProducts")]
@@ -122,17 +115,10 @@ public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore s
             return refusal;
         }
 
-        try
-        {
-            var (items, notFound, unsupported) = await reader.ReadManyAsync(skus, currency, waited, request.HttpContext.RequestAborted);
-            return unsupported
-                ? Problems.BadRequest("currency", $"'{currency}' is not a supported currency.")
-                : TypedResults.Ok(new ProductLookupResponse(items, notFound));
-        }
-        catch (Exception exception) when (Dependencies.IsDatabaseFailure(exception, request.HttpContext.RequestAborted))
-        {
-            return Problems.Unavailable(request.HttpContext, "The catalog is temporarily unavailable.");
-        }
+        var (items, notFound, unsupported) = await reader.ReadManyAsync(skus, currency, waited, request.HttpContext.RequestAborted);
+        return unsupported
+            ? Problems.BadRequest("currency", $"'{currency}' is not a supported currency.")
+            : TypedResults.Ok(new ProductLookupResponse(items, notFound));
     }
 
     /// <summary>A read that already waited too long to be answered well is refused before it costs anything.</summary>

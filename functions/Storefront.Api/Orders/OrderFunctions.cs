@@ -26,17 +26,7 @@ public sealed class OrderFunctions(OrderPlacement placement, OrderStore orders)
             return problem;
         }
 
-        var aborted = request.HttpContext.RequestAborted;
-        PlacementResult result;
-        try
-        {
-            result = await placement.PlaceAsync(key, body.Value!, aborted);
-        }
-        catch (Exception exception) when (Dependencies.IsDatabaseFailure(exception, aborted))
-        {
-            return Problems.Unavailable(request.HttpContext, "Orders cannot be accepted right now; retry with the same Idempotency-Key.");
-        }
-
+        var result = await placement.PlaceAsync(key, body.Value!, request.HttpContext.RequestAborted);
         switch (result)
         {
             case PlacementResult.Accepted accepted:
@@ -70,16 +60,8 @@ public sealed class OrderFunctions(OrderPlacement placement, OrderStore orders)
             return Problems.BadRequest(nameof(id), "An order id is a UUID.");
         }
 
-        var aborted = request.HttpContext.RequestAborted;
-        try
-        {
-            return await orders.GetAsync(orderId, aborted) is { } order
-                ? TypedResults.Ok(order)
-                : Problems.NotFound($"No order with id '{orderId}'.");
-        }
-        catch (Exception exception) when (Dependencies.IsDatabaseFailure(exception, aborted))
-        {
-            return Problems.Unavailable(request.HttpContext, "Orders cannot be read right now.");
-        }
+        return await orders.GetAsync(orderId, request.HttpContext.RequestAborted) is { } order
+            ? TypedResults.Ok(order)
+            : Problems.NotFound($"No order with id '{orderId}'.");
     }
 }

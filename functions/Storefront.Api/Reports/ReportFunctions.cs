@@ -23,17 +23,7 @@ public sealed class ReportFunctions(ReportRequests requests, ReportStore reports
             return problem;
         }
 
-        var aborted = request.HttpContext.RequestAborted;
-        ReportRequestResult result;
-        try
-        {
-            result = await requests.RequestAsync(body.Value!, aborted);
-        }
-        catch (Exception exception) when (Dependencies.IsDatabaseFailure(exception, aborted))
-        {
-            return Problems.Unavailable(request.HttpContext, "Reports cannot be created right now.");
-        }
-
+        var result = await requests.RequestAsync(body.Value!, request.HttpContext.RequestAborted);
         switch (result)
         {
             case ReportRequestResult.Accepted accepted:
@@ -58,26 +48,18 @@ public sealed class ReportFunctions(ReportRequests requests, ReportStore reports
             return Problems.BadRequest(nameof(id), "A report id is a UUID.");
         }
 
-        var aborted = request.HttpContext.RequestAborted;
-        try
+        if (await reports.GetAsync(reportId, request.HttpContext.RequestAborted) is not { } report)
         {
-            if (await reports.GetAsync(reportId, aborted) is not { } report)
-            {
-                return Problems.NotFound($"No report with id '{reportId}'.");
-            }
-
-            if (report.Status is ReportStatus.Queued or ReportStatus.Running)
-            {
-                request.HttpContext.Response.Headers.RetryAfter = "2";
-                return TypedResults.Accepted($"/api/reports/{reportId}", report);
-            }
-
-            return TypedResults.Ok(report);
+            return Problems.NotFound($"No report with id '{reportId}'.");
         }
-        catch (Exception exception) when (Dependencies.IsDatabaseFailure(exception, aborted))
+
+        if (report.Status is ReportStatus.Queued or ReportStatus.Running)
         {
-            return Problems.Unavailable(request.HttpContext, "Reports cannot be read right now.");
+            request.HttpContext.Response.Headers.RetryAfter = "2";
+            return TypedResults.Accepted($"/api/reports/{reportId}", report);
         }
+
+        return TypedResults.Ok(report);
     }
 
     [Function("GetReportContent")]
@@ -91,19 +73,19 @@ public sealed class ReportFunctions(ReportRequests requests, ReportStore reports
         }
 
         var aborted = request.HttpContext.RequestAborted;
+        var report = await reports.GetAsync(reportId, aborted);
+        if (report is null)
+        {
+            return Problems.NotFound($"No report with id '{reportId}'.");
+        }
+
+        if (report.Status != ReportStatus.Ready)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: $"The report is {report.Status}, not ready.");
+        }
+
         try
         {
-            var report = await reports.GetAsync(reportId, aborted);
-            if (report is null)
-            {
-                return Problems.NotFound($"No report with id '{reportId}'.");
-            }
-
-            if (report.Status != ReportStatus.Ready)
-            {
-                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: $"The report is {report.Status}, not ready.");
-            }
-
             // Streamed from the blob as it is read: the CSV is never held in memory whole. Opening it is bounded, so
             // that storage being down answers 503 at once instead of after the storage client's own retries.
             using var opening = CancellationTokenSource.CreateLinkedTokenSource(aborted);
@@ -111,7 +93,7 @@ public sealed class ReportFunctions(ReportRequests requests, ReportStore reports
             var content = await generator.OpenReadAsync(reportId, opening.Token);
             return TypedResults.Stream(content, "text/csv; charset=utf-8", $"{report.Kind}-{report.From}-{report.To}.csv");
         }
-        catch (Exception exception) when (Dependencies.IsDatabaseFailure(exception, aborted) || (IsStorageFailure(exception) && !aborted.IsCancellationRequested))
+        catch (Exception exception) when (IsStorageFailure(exception) && !aborted.IsCancellationRequested)
         {
             return Problems.Unavailable(request.HttpContext, "The report content cannot be read right now.");
         }
