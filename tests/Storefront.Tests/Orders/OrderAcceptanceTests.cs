@@ -19,7 +19,7 @@ public sealed class OrderAcceptanceTests(StorefrontStack stack) : IAsyncLifetime
     {
         await stack.ConfigureServiceAsync("payments", new { latencyMs = 2000 });
 
-        var response = await stack.PlaceAsync(OrderApi.Body());
+        var response = await stack.PlaceRetryingAsync(OrderApi.Body(), Guid.NewGuid().ToString("N"));
         var paymentsDoneAtAcceptance = (await stack.CallsAsync("payments")).Count;
         var accepted = await response.Content.ReadFromJsonAsync<JsonElement>();
         var id = accepted.GetProperty("id").GetGuid();

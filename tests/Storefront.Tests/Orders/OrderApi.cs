@@ -58,6 +58,13 @@ internal static class OrderApi
         }
     }
 
+    /// <summary>Places an order as a client does (retrying a 5xx with its key) and returns the accepted order's id.</summary>
+    public static async Task<Guid> PlaceAcceptedAsync(this StorefrontStack stack, object body)
+    {
+        using var response = await stack.PlaceRetryingAsync(body, Guid.NewGuid().ToString("N"));
+        return await AcceptedIdAsync(response);
+    }
+
     public static async Task<JsonElement> GetOrderAsync(this StorefrontStack stack, Guid id)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"api/orders/{id}");

@@ -20,7 +20,7 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
         // Slow payments keep the first delivery busy while the second arrives.
         await stack.ConfigureServiceAsync("payments", new { latencyMs = 500 });
         var email = $"{Guid.NewGuid():N}@example.com";
-        var id = await OrderApi.AcceptedIdAsync(await stack.PlaceAsync(OrderApi.Body(email: email)));
+        var id = await stack.PlaceAcceptedAsync(OrderApi.Body(email: email));
 
         await OrdersQueue().SendMessageAsync(JsonSerializer.Serialize(new { id }));
         var order = await stack.WaitUntilFinishedAsync(id, Patience);
@@ -42,7 +42,7 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
     [Fact]
     public async Task A_declined_payment_rejects_the_order_with_the_reason()
     {
-        var id = await OrderApi.AcceptedIdAsync(await stack.PlaceAsync(OrderApi.Body(customerId: "decline-42")));
+        var id = await stack.PlaceAcceptedAsync(OrderApi.Body(customerId: "decline-42"));
 
         var order = await stack.WaitUntilFinishedAsync(id, Patience);
 
@@ -56,7 +56,7 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
     {
         // Five dequeues two seconds apart was the old budget: an outage longer than that must not fail the order.
         await stack.ConfigureServiceAsync("payments", new { errorRate = 1.0 });
-        var id = await OrderApi.AcceptedIdAsync(await stack.PlaceAsync(OrderApi.Body()));
+        var id = await stack.PlaceAcceptedAsync(OrderApi.Body());
         var waiting = await stack.WaitForOrderAsync(id, o => o.GetProperty("attempts").GetInt32() > 6, Patience);
         Assert.Equal("processing", waiting.GetProperty("status").GetString());
         Assert.Contains("authorizing the payment", waiting.GetProperty("waitingReason").GetString(), StringComparison.Ordinal);
@@ -74,7 +74,7 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
     public async Task Payments_down_for_longer_than_the_retry_budget_fail_the_order_without_a_charge()
     {
         await stack.ConfigureServiceAsync("payments", new { errorRate = 1.0 });
-        var id = await OrderApi.AcceptedIdAsync(await stack.PlaceAsync(OrderApi.Body()));
+        var id = await stack.PlaceAcceptedAsync(OrderApi.Body());
 
         var order = await stack.WaitUntilFinishedAsync(id, StorefrontStack.RetryBudget + Patience);
 
@@ -89,7 +89,7 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
     {
         // A 4xx is an answer that retrying cannot change.
         await stack.ConfigureServiceAsync("shipping", new { errorRate = 1.0, errorStatus = 422 });
-        var id = await OrderApi.AcceptedIdAsync(await stack.PlaceAsync(OrderApi.Body()));
+        var id = await stack.PlaceAcceptedAsync(OrderApi.Body());
 
         var order = await stack.WaitUntilFinishedAsync(id, Patience);
 

@@ -65,7 +65,7 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
         // Slow payments keep the order between acceptance and confirmation while the stock is read.
         await stack.ConfigureServiceAsync("payments", new { latencyMs = 3000 });
 
-        var id = await OrderApi.AcceptedIdAsync(await stack.PlaceAsync(OrderApi.Body(sku: sku, quantity: 3, currency: "USD")));
+        var id = await stack.PlaceAcceptedAsync(OrderApi.Body(sku: sku, quantity: 3, currency: "USD"));
 
         Assert.Equal(2, await StockShownAsync(sku));
         Assert.Equal("confirmed", (await stack.WaitUntilFinishedAsync(id, Patience)).GetProperty("status").GetString());
