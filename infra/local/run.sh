@@ -7,10 +7,10 @@
 # Release, applies migrations and seeds demo data, starts the service simulator (when the project exists),
 # creates functions/Storefront.Api/local.settings.json from local.settings.sample.json when missing, then runs
 # the app on port 7071 with Azure Functions Core Tools (`func start`) when `func` is on PATH, else with the
-# repo's local Functions host (tests/FunctionsHost.Cli). Ctrl-C stops everything this run started.
+# repo's local Functions host (infra/local/FunctionsHost.Cli). Ctrl-C stops everything this run started.
 #
 # --port N       app port (default 7071; env STOREFRONT_PORT)
-# --local-host   use tests/FunctionsHost.Cli even when `func` is on PATH
+# --local-host   use infra/local/FunctionsHost.Cli even when `func` is on PATH
 #
 # Environment: STOREFRONT_PORT, STOREFRONT_SIMULATOR_PORT (7081), STOREFRONT_PG_PORT (55432),
 # STOREFRONT_AZURITE_PORT (10000; queue/table +1/+2), STOREFRONT_POSTGRES / STOREFRONT_AZURITE (connection
@@ -51,9 +51,9 @@ readonly SERVICES=(Inventory Reviews Fx Payments Shipping Notifications)
 
 readonly API_PROJECT_DIR="$SF_REPO_ROOT/functions/Storefront.Api"
 readonly APP_DIR="$API_PROJECT_DIR/bin/Release/net10.0"
-readonly SIM_PROJECT="$SF_REPO_ROOT/tests/ServiceSimulator/ServiceSimulator.csproj"
-readonly SIM_DLL="$SF_REPO_ROOT/tests/ServiceSimulator/bin/Release/net10.0/ServiceSimulator.dll"
-readonly HOST_CLI_DLL="$SF_REPO_ROOT/tests/FunctionsHost.Cli/bin/Release/net10.0/FunctionsHost.Cli.dll"
+readonly SIM_PROJECT="$SF_LIB_DIR/ServiceSimulator/ServiceSimulator.csproj"
+readonly SIM_DLL="$SF_LIB_DIR/ServiceSimulator/bin/Release/net10.0/ServiceSimulator.dll"
+readonly HOST_CLI_DLL="$SF_LIB_DIR/FunctionsHost.Cli/bin/Release/net10.0/FunctionsHost.Cli.dll"
 
 sf_pg_init dev
 sf_az_init dev
@@ -143,27 +143,22 @@ if [[ "$sim_port" != "$SAMPLE_SIM_PORT" ]]; then
 fi
 
 # --- Service simulator -----------------------------------------------------------------------------------------
-sim_status="not started: tests/ServiceSimulator does not exist yet (calls to external services will fail)"
-if [[ -f "$SIM_PROJECT" ]]; then
-  if [[ ! -f "$SIM_DLL" ]]; then
-    sf_log "building the service simulator"
-    dotnet build "$SIM_PROJECT" -c Release --nologo
-  fi
-  if sf_port_open "$sim_port"; then
-    sf_die "port $sim_port (service simulator) is already in use; free it or set STOREFRONT_SIMULATOR_PORT"
-  fi
-  sf_log "starting the service simulator on http://127.0.0.1:$sim_port (log $SF_LOG_DIR/simulator.log)"
-  sf_spawn "$SF_LOG_DIR/simulator.log" dotnet "$SIM_DLL" --urls "http://127.0.0.1:$sim_port"
-  sim_pid="$SF_SPAWNED_PID"
-  sf_session_child simulator "$sim_pid" "ServiceSimulator.dll"
-  if ! sf_wait_port "$sim_port" 60 "$sim_pid"; then
-    tail -n 20 "$SF_LOG_DIR/simulator.log" >&2 || true
-    sf_die "the service simulator did not start; see $SF_LOG_DIR/simulator.log"
-  fi
-  sim_status="http://127.0.0.1:$sim_port (log $SF_LOG_DIR/simulator.log)"
-else
-  sf_log "skipping the service simulator: $SIM_PROJECT does not exist yet"
+if [[ ! -f "$SIM_DLL" ]]; then
+  sf_log "building the service simulator"
+  dotnet build "$SIM_PROJECT" -c Release --nologo
 fi
+if sf_port_open "$sim_port"; then
+  sf_die "port $sim_port (service simulator) is already in use; free it or set STOREFRONT_SIMULATOR_PORT"
+fi
+sf_log "starting the service simulator on http://127.0.0.1:$sim_port (log $SF_LOG_DIR/simulator.log)"
+sf_spawn "$SF_LOG_DIR/simulator.log" dotnet "$SIM_DLL" --urls "http://127.0.0.1:$sim_port"
+sim_pid="$SF_SPAWNED_PID"
+sf_session_child simulator "$sim_pid" "ServiceSimulator.dll"
+if ! sf_wait_port "$sim_port" 60 "$sim_pid"; then
+  tail -n 20 "$SF_LOG_DIR/simulator.log" >&2 || true
+  sf_die "the service simulator did not start; see $SF_LOG_DIR/simulator.log"
+fi
+sim_status="http://127.0.0.1:$sim_port (log $SF_LOG_DIR/simulator.log)"
 
 # --- The app ---------------------------------------------------------------------------------------------------
 if sf_port_open "$app_port"; then
@@ -178,8 +173,8 @@ if [[ -z "$force_local_host" ]] && command -v func >/dev/null 2>&1; then
   sf_session_child host "$host_pid" "func"
 else
   [[ -f "$HOST_CLI_DLL" ]] ||
-    sf_die "no Functions host: install Azure Functions Core Tools (func) or build tests/FunctionsHost.Cli ($HOST_CLI_DLL is missing)"
-  host_kind="local Functions host (tests/FunctionsHost.Cli)"
+    sf_die "no Functions host: install Azure Functions Core Tools (func) or build infra/local/FunctionsHost.Cli ($HOST_CLI_DLL is missing)"
+  host_kind="local Functions host (infra/local/FunctionsHost.Cli)"
   sf_log "starting the app with the local Functions host on port $app_port"
   sf_spawn - dotnet "$HOST_CLI_DLL" --app "$APP_DIR" --port "$app_port"
   host_pid="$SF_SPAWNED_PID"
