@@ -58,7 +58,7 @@ public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore s
         }
 
         string? after = null;
-        if (request.Query["after"] is { Count: > 0 } cursor && !string.IsNullOrEmpty(cursor[0]) && (after = DecodeCursor(cursor[0]!)) is null)
+        if (request.Query["after"] is { Count: > 0 } cursor && !string.IsNullOrEmpty(cursor[0]) && (after = ProductCursor.Decode(cursor[0]!)) is null)
         {
             return Problems.BadRequest("after", "after must be the 'next' value of a previous page.");
         }
@@ -76,7 +76,7 @@ public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore s
 
         var (rows, hasMore) = await store.ListAsync(search.Length == 0 ? null : search, limit, after, request.HttpContext.RequestAborted);
         var items = rows.Select(r => new ProductListItem(r.Sku, r.Name, Money.Usd(r.PriceUsd))).ToArray();
-        return TypedResults.Ok(new ProductPage(items, hasMore ? EncodeCursor(rows[^1].Sku) : null));
+        return TypedResults.Ok(new ProductPage(items, hasMore ? ProductCursor.Encode(rows[^1].Sku) : null));
     }
 
     [Function("LookupProducts")]
@@ -139,22 +139,4 @@ public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore s
     private static string ServerTiming(IEnumerable<DependencyTiming> timings) => string.Join(
         ", ",
         timings.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name};dur={t.Duration.TotalMilliseconds:0.0}{(t.Failed ? ";desc=\"failed\"" : string.Empty)}")));
-
-    // The cursor is opaque to clients: the last sku of the page, base64url-encoded.
-    private static string EncodeCursor(string sku) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(sku)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static string? DecodeCursor(string cursor)
-    {
-        var base64 = cursor.Replace('-', '+').Replace('_', '/');
-        base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
-        var bytes = new byte[base64.Length];
-        if (!Convert.TryFromBase64String(base64, bytes, out var written))
-        {
-            return null;
-        }
-
-        var sku = Encoding.UTF8.GetString(bytes, 0, written);
-        return Formats.IsSku(sku) ? sku : null;
-    }
 }
