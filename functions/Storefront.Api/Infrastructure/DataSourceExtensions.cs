@@ -25,7 +25,7 @@ public static class DataSourceExtensions
             // Back to the pool (not closed): each one that opened, whether or not the others did.
             foreach (var open in opening.Where(t => t.IsCompletedSuccessfully))
             {
-                await open.Result.DisposeAsync();
+                await (await open).DisposeAsync();
             }
         }
 
