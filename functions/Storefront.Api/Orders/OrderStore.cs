@@ -183,13 +183,8 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
             head.Id, head.Customer, head.Email, head.Currency, head.Total, head.Country, head.Postcode, lines, head.PaymentId, head.PaymentStatus, head.ReservationStatus, head.FailureReason, head.FirstFailureAt));
     }
 
-    public async Task<bool> RenewLeaseAsync(Guid id, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken) =>
-        await dataSource.ExecuteAsync(
-            "UPDATE orders SET lease_expires_at = now() + $3 WHERE id = $1 AND lease_token = $2 AND status = 'processing'",
-            cancellationToken,
-            id,
-            leaseToken,
-            lease) == 1;
+    public Task<bool> RenewLeaseAsync(Guid id, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken) =>
+        dataSource.RenewLeaseAsync("orders", id, leaseToken, lease, cancellationToken);
 
     public Task RecordAuthorizationAsync(Guid id, Guid leaseToken, string paymentId, CancellationToken cancellationToken) =>
         dataSource.ExecuteUnderLeaseAsync(

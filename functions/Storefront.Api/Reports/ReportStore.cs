@@ -75,13 +75,8 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
             : new Claim<ReportJob>.Done();
     }
 
-    public async Task<bool> RenewLeaseAsync(Guid id, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken) =>
-        await dataSource.ExecuteAsync(
-            "UPDATE reports SET lease_expires_at = now() + $3 WHERE id = $1 AND lease_token = $2 AND status = 'running'",
-            cancellationToken,
-            id,
-            leaseToken,
-            lease) == 1;
+    public Task<bool> RenewLeaseAsync(Guid id, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken) =>
+        dataSource.RenewLeaseAsync("reports", id, leaseToken, lease, cancellationToken);
 
     public Task CompleteAsync(Guid id, Guid leaseToken, long rows, long bytes, string blobName, CancellationToken cancellationToken) =>
         dataSource.ExecuteUnderLeaseAsync(

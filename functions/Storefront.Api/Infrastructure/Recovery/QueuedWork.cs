@@ -22,6 +22,14 @@ public sealed class LeaseLostException(Guid id) : Exception($"The lease on {id} 
 public static class LeaseGuard
 {
     /// <summary>
+    /// Extends the lease on a row of <paramref name="table"/> (one of the app's own table names, never input); false
+    /// when the token no longer holds it. Every final transition clears the token, so the token alone is the guard.
+    /// </summary>
+    public static async Task<bool> RenewLeaseAsync(this Npgsql.NpgsqlDataSource dataSource, string table, Guid id, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken) =>
+        await dataSource.ExecuteAsync(
+            $"UPDATE {table} SET lease_expires_at = now() + $3 WHERE id = $1 AND lease_token = $2", cancellationToken, id, leaseToken, lease) == 1;
+
+    /// <summary>
     /// Runs a write that only the lease holder may make (<paramref name="sql"/> has <c>$1</c> the id and <c>$2</c> the lease
     /// token, then the other parameters); one row changed or <see cref="LeaseLostException"/>.
     /// </summary>
