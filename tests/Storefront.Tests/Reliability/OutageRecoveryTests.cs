@@ -8,7 +8,7 @@ namespace Storefront.Tests.Reliability;
 /// <summary>
 /// Nothing accepted is lost: orders and reports come through outages longer than the queue's own retries, work
 /// whose message was lost is found again, and no customer pays for an order that did not go through. The outages
-/// here are short to keep the suite quick; <c>./tests/Soak/run.sh --outages</c> runs the long ones with production settings.
+/// here are short to keep the suite quick; <c>./tests/Performance/Soak/run.sh --outages</c> runs the long ones with production settings.
 /// </summary>
 [Collection(StorefrontCollection.Name)]
 public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The SOAK command: N minutes (default 10) of mixed load against the whole stack, then a check that nothing was lost.
 # With --outages, the OUTAGE SCENARIOS instead (about 15 minutes): PostgreSQL, Azurite and the worker taken down
-# around orders and report downloads, with the app's production settings (results in tests/Soak/results/outages.md).
+# around orders and report downloads, with the app's production settings (results in tests/Performance/Soak/results/outages.md).
 #
-#   ./tests/Soak/run.sh [--minutes 10] [--workers 8] [--think-ms 20] [--drain-minutes 5]
-#   ./tests/Soak/run.sh --outages
+#   ./tests/Performance/Soak/run.sh [--minutes 10] [--workers 8] [--think-ms 20] [--drain-minutes 5]
+#   ./tests/Performance/Soak/run.sh --outages
 #
 # Provisions PostgreSQL and Azurite with the repo's infra/local scripts on their own ports and state folder (so it can
-# run beside run.sh and test.sh), builds tests/Soak in Release (which builds the app and the migrations tool), migrates
+# run beside run.sh and test.sh), builds tests/Performance/Soak in Release (which builds the app and the migrations tool), migrates
 # and seeds, then runs the soak program: the service simulator in-process with realistic latencies, the app through
-# the local Functions host, a fixed number of callers for the given time. It writes tests/Soak/results/soak.md,
+# the local Functions host, a fixed number of callers for the given time. It writes tests/Performance/Soak/results/soak.md,
 # prints a summary, stops what it started (on every exit path), and exits non-zero when a caller saw a 5xx or no
 # answer, or an order was lost, left unfinished, charged or captured twice, or finished with an open authorization.
 # The outage scenarios stop and start PostgreSQL and Azurite through the command lines exported as
@@ -17,11 +17,11 @@
 # scenario's check failed.
 #
 # Environment (defaults): STOREFRONT_STATE_DIR (/tmp/soak-state), STOREFRONT_PG_PORT (55481),
-# STOREFRONT_AZURITE_PORT (10080, queue and table on the next two), SOAK_OUTPUT (tests/Soak/results).
+# STOREFRONT_AZURITE_PORT (10080, queue and table on the next two), SOAK_OUTPUT (tests/Performance/Soak/results).
 set -euo pipefail
 
 SOAK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$SOAK_DIR/../.." && pwd)"
+REPO_ROOT="$(cd "$SOAK_DIR/../../.." && pwd)"
 LOCAL="$REPO_ROOT/infra/local"
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; }
@@ -33,7 +33,7 @@ die() {
 
 # --- Arguments ---------------------------------------------------------------------------------------------------
 soak_args=()
-command_line="./tests/Soak/run.sh"
+command_line="./tests/Performance/Soak/run.sh"
 mode="soak"
 while (($# > 0)); do
   case "$1" in
@@ -91,7 +91,7 @@ pg_cs="$(pg connection-string)"
 az_cs="$(az connection-string)"
 
 # --- Build, migrate, seed ------------------------------------------------------------------------------------------
-log "building tests/Soak (Release; builds the app, the local host, the simulator and the migrations tool)"
+log "building tests/Performance/Soak (Release; builds the app, the local host, the simulator and the migrations tool)"
 dotnet build "$SOAK_DIR/Soak.csproj" -c Release --nologo -v quiet >&2
 # shellcheck source=infra/local/lib.sh
 source "$LOCAL/lib.sh"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The benchmark command (see README.md): provisions PostgreSQL and Azurite with the repo's scripts on their own
 # ports and state folder, builds in Release, runs the benchmark program (simulator, local host, wrk, hey), writes
-# tests/Benchmarks/results/results.md and chart.svg, prints the headline ratios, and stops what it started.
+# tests/Performance/Benchmarks/results/results.md and chart.svg, prints the headline ratios, and stops what it started.
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$BENCH_DIR/../.." && pwd)"
+REPO_ROOT="$(cd "$BENCH_DIR/../../.." && pwd)"
 LOCAL="$REPO_ROOT/infra/local"
 
 # Ports and state distinct from run.sh (dev), test.sh (test) and CI; all can be overridden from the environment.
@@ -72,7 +72,7 @@ pg_cs="$(pg connection-string)"
 az_cs="$(az connection-string)"
 
 # --- Build, migrate, seed ---------------------------------------------------------------------------------------------
-log "building tests/Benchmarks (Release; builds the function app, the local host, the simulator and the migrations tool)"
+log "building tests/Performance/Benchmarks (Release; builds the function app, the local host, the simulator and the migrations tool)"
 dotnet build "$BENCH_DIR/Benchmarks.csproj" -c Release --nologo -v quiet >&2
 # shellcheck source=infra/local/lib.sh
 source "$LOCAL/lib.sh"

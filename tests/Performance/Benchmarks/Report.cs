@@ -175,7 +175,7 @@ public sealed class Report(TimeSpan duration)
         void Line(string text = "") => md.Append(text).Append('\n');
         Line("# Benchmark results");
         Line();
-        Line($"Produced by `./tests/Benchmarks/run.sh` on {started:yyyy-MM-dd HH:mm} UTC. Machine: {machine}.");
+        Line($"Produced by `./tests/Performance/Benchmarks/run.sh` on {started:yyyy-MM-dd HH:mm} UTC. Machine: {machine}.");
         Line();
         Line($"Every process (local hosts, this benchmark, workers, PostgreSQL, Azurite, simulator, FastAPI, wrk, hey) shares the machine, " +
              "and so does whatever else runs on it (the load average at the end is in the machine line): compare the variants of one run " +

@@ -231,7 +231,7 @@ public sealed class LocalStack : IAsyncDisposable
     {
         var commandLine = Environment.GetEnvironmentVariable(variable) is { Length: > 0 } line
             ? line
-            : throw new InvalidOperationException($"{variable} is not set: run with ./tests/Soak/run.sh, which exports it.");
+            : throw new InvalidOperationException($"{variable} is not set: run with ./tests/Performance/Soak/run.sh, which exports it.");
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add($"{commandLine} {command}");
@@ -250,5 +250,5 @@ public sealed class LocalStack : IAsyncDisposable
     private static string Required(string variable) =>
         Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
             ? value
-            : throw new InvalidOperationException($"{variable} is not set: run with ./tests/Soak/run.sh, which provisions PostgreSQL and Azurite.");
+            : throw new InvalidOperationException($"{variable} is not set: run with ./tests/Performance/Soak/run.sh, which provisions PostgreSQL and Azurite.");
 }

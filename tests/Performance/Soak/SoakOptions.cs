@@ -27,7 +27,7 @@ public sealed record SoakOptions
     /// <summary>How long a single request may take before the caller counts it as a timeout.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    public string Output { get; init; } = Path.Combine(Environment.CurrentDirectory, "tests/Soak/results");
+    public string Output { get; init; } = Path.Combine(Environment.CurrentDirectory, "tests/Performance/Soak/results");
 
     public string AppDirectory { get; init; } =
         typeof(SoakOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "AppDirectory").Value!;
@@ -39,7 +39,7 @@ public sealed record SoakOptions
     public string? PostgresLog { get; init; }
 
     /// <summary>The command line to print in the results.</summary>
-    public string Command { get; init; } = "./tests/Soak/run.sh";
+    public string Command { get; init; } = "./tests/Performance/Soak/run.sh";
 
     public static SoakOptions Parse(string[] args)
     {

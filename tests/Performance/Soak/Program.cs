@@ -2,7 +2,7 @@ using System.Globalization;
 using Storefront.Soak;
 
 // The soak, or with --outages the scripted outage scenarios (see tests/Storefront.Tests/Reliability/README.md). Expects PostgreSQL (migrated and seeded) and
-// Azurite, given by ConnectionStrings__Postgres and AzureWebJobsStorage; ./tests/Soak/run.sh provides both.
+// Azurite, given by ConnectionStrings__Postgres and AzureWebJobsStorage; ./tests/Performance/Soak/run.sh provides both.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 SoakOptions options;

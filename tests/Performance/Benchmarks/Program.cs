@@ -9,7 +9,7 @@ using Storefront.Benchmarks;
 using Storefront.FunctionsHost;
 
 // The benchmark orchestration (see README.md). Expects PostgreSQL (migrated and seeded) and Azurite, given by
-// ConnectionStrings__Postgres and AzureWebJobsStorage; ./tests/Benchmarks/run.sh provides both.
+// ConnectionStrings__Postgres and AzureWebJobsStorage; ./tests/Performance/Benchmarks/run.sh provides both.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var metadata = typeof(Variants).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
 var repo = Env("BENCH_REPO_ROOT", metadata["RepoRoot"]);
@@ -21,7 +21,7 @@ var storage = Env("AzureWebJobsStorage", null);
 var appPort = int.Parse(Env("BENCH_APP_PORT", "7491"), CultureInfo.InvariantCulture);
 var simulatorPort = int.Parse(Env("BENCH_SIMULATOR_PORT", "7492"), CultureInfo.InvariantCulture);
 var duration = TimeSpan.FromSeconds(int.Parse(Env("BENCH_SECONDS", "10"), CultureInfo.InvariantCulture));
-var output = Env("BENCH_OUTPUT", Path.Combine(repo, "tests/Benchmarks/results"));
+var output = Env("BENCH_OUTPUT", Path.Combine(repo, "tests/Performance/Benchmarks/results"));
 var appDirectory = Path.Combine(repo, $"functions/Storefront.Api/bin/{configuration}/net10.0");
 var cliDll = Path.Combine(repo, $"infra/local/FunctionsHost.Cli/bin/{configuration}/net10.0/FunctionsHost.Cli.dll");
 var simulatorDll = Path.Combine(repo, $"infra/local/ServiceSimulator/bin/{configuration}/net10.0/ServiceSimulator.dll");
@@ -467,4 +467,4 @@ static void Log(string message) => Console.WriteLine($"[bench {DateTime.Now:HH:m
 static string Env(string name, string? fallback) =>
     Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
         ? value
-        : fallback ?? throw new InvalidOperationException($"{name} is not set; run ./tests/Benchmarks/run.sh");
+        : fallback ?? throw new InvalidOperationException($"{name} is not set; run ./tests/Performance/Benchmarks/run.sh");
