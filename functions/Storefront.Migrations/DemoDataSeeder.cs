@@ -6,7 +6,7 @@ namespace Storefront.Migrations;
 /// Inserts the demo catalogue SKU-00001..SKU-nnnnn. Every value is a function of the product number,
 /// and existing SKUs are skipped, so running it again changes nothing.
 /// </summary>
-internal static class DemoDataSeeder
+public static class DemoDataSeeder
 {
     // One set-based statement: 10,000 rows take milliseconds and need no round trip per row.
     // Prices walk 1.00..999.99 in steps of 79.19; 7919 is coprime with 99900, so no two of the first 99,900 SKUs share one.

@@ -6,14 +6,14 @@ using Npgsql;
 namespace Storefront.Migrations;
 
 /// <summary>Applies the embedded Scripts/NNNN_*.sql files that the journal table does not list yet, in name order.</summary>
-internal static class SchemaMigrator
+public static class SchemaMigrator
 {
     public const string JournalSchema = "public";
     public const string JournalTable = "schemaversions";
 
     private static readonly string ScriptPrefix = $"{typeof(SchemaMigrator).Namespace}.Scripts.";
 
-    // DbUp has no asynchronous API; this runs once, at deployment, in its own process.
+    // DbUp has no asynchronous API: the migrations tool runs it once per deployment, the dev stack on a thread-pool thread.
     public static DatabaseUpgradeResult Migrate(NpgsqlDataSource dataSource) =>
         DeployChanges.To
             .PostgresqlDatabase(new PostgresqlConnectionManager(dataSource))

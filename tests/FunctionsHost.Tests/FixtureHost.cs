@@ -1,15 +1,32 @@
 using System.Reflection;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Logging;
+using Storefront.DevStack;
 
 namespace Storefront.FunctionsHost.Tests;
 
 /// <summary>
-/// The fixture function app running under the local host against the test Azurite, with queues
-/// and a probe folder of its own so that test classes never see each other's messages.
+/// The fixture function app running under the local host against this assembly's Azurite (the dev stack's, on free
+/// ports, state in .local/test/FunctionsHost.Tests), with queues and a probe folder of its own so that test classes
+/// never see each other's messages.
 /// </summary>
 public sealed class FixtureHost : IAsyncLifetime
 {
+    private const string StackName = "FunctionsHost.Tests";
+
+    private static readonly AzuriteOptions StorageOptions = new()
+    {
+        StateDirectory = Path.Combine(RepoPaths.TestState, StackName),
+        BlobPort = Ports.Free(),
+        QueuePort = Ports.Free(),
+        TablePort = Ports.Free(),
+        LogFile = Path.Combine(RepoPaths.TestState, "logs", StackName, "azurite.log"),
+    };
+
+    // One emulator for every fixture of the assembly (they run in parallel); xunit 2 has no assembly fixture to stop
+    // it, so the dev stack stops it when the test process exits.
+    private static readonly Lazy<Task<AzuriteServer>> Storage = new(() => AzuriteServer.StartAsync(StorageOptions, _ => { }, CancellationToken.None));
+
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..10];
     private ILoggerFactory? _logs;
     private string? _appCopy;
@@ -37,8 +54,9 @@ public sealed class FixtureHost : IAsyncLifetime
 
     public string HostId => $"fixture-{_suffix}";
 
+    /// <summary>Valid once <see cref="StartStorageAsync"/> has completed (every fixture's start awaits it).</summary>
     public static string StorageConnectionString =>
-        Environment.GetEnvironmentVariable("AzureWebJobsStorage") is { Length: > 0 } value ? value : "UseDevelopmentStorage=true";
+        AzuriteServer.ConnectionStringFor(StorageOptions.BlobPort, StorageOptions.QueuePort, StorageOptions.TablePort);
 
     public static string AppDirectory => Metadata("FixtureAppDirectory");
 
@@ -58,19 +76,21 @@ public sealed class FixtureHost : IAsyncLifetime
         ["AzureFunctionsWebHost__hostid"] = HostId,
     };
 
+    /// <summary>Starts the assembly's Azurite on first use.</summary>
+    public static Task StartStorageAsync() => Storage.Value;
+
     public async Task InitializeAsync()
     {
+        await StartStorageAsync();
         var service = new QueueServiceClient(StorageConnectionString);
         foreach (var queue in new[] { TextQueue, ModelQueue, FailingQueue })
         {
             await service.GetQueueClient(queue).CreateIfNotExistsAsync();
         }
 
-        // The test command sets STOREFRONT_TEST_LOGS so that a failure in CI comes with the host's and worker's logs.
-        if (Environment.GetEnvironmentVariable("STOREFRONT_TEST_LOGS") is { Length: > 0 } logFolder)
-        {
-            _logs = LoggerFactory.Create(logging => logging.AddProvider(new FileLoggerProvider(Path.Combine(logFolder, $"fixture-host-{_suffix}.log"))));
-        }
+        // A failure in CI comes with the host's and worker's logs (CI keeps .local/test/logs).
+        _logs = LoggerFactory.Create(logging => logging.AddProvider(
+            new FileLoggerProvider(Path.Combine(Path.GetDirectoryName(StorageOptions.LogFile)!, $"fixture-host-{_suffix}.log"))));
 
         Host = await FunctionsHost.StartAsync(Options(), _logs);
         Client = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(100) };

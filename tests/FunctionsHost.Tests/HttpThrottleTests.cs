@@ -150,6 +150,7 @@ public sealed class HttpThrottleTests
             await File.WriteAllTextAsync(
                 Path.Combine(app, "host.json"),
                 """{ "version": "2.0", "extensions": { "http": { "routePrefix": "api", "maxConcurrentRequests": 1, "maxOutstandingRequests": 1 } } }""");
+            await FixtureHost.StartStorageAsync();
             var queues = new QueueServiceClient(FixtureHost.StorageConnectionString);
             foreach (var queue in new[] { fixture.TextQueue, fixture.ModelQueue, fixture.FailingQueue })
             {

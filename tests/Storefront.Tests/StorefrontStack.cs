@@ -1,21 +1,18 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Reflection;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Storefront.DevStack;
 using Storefront.FunctionsHost;
 using Storefront.ServiceSimulator;
 
 namespace Storefront.Tests;
 
 /// <summary>
-/// The compiled function app under the local host, against the test Postgres and Azurite that the
-/// test command provisioned (their connections come from the environment) and the service simulator
-/// (in-process, on a free port), shared by every test class.
+/// The compiled function app under the local host, against a private PostgreSQL and Azurite (the dev stack's, on free
+/// ports, state in .local/test/Storefront.Tests) and the service simulator (in-process, on a free port), shared by
+/// every test class.
 /// </summary>
 public sealed class StorefrontStack : IAsyncLifetime
 {
@@ -25,8 +22,11 @@ public sealed class StorefrontStack : IAsyncLifetime
     /// <summary>How long queued work retries transient failures here; the outage tests stay well inside it.</summary>
     public static readonly TimeSpan RetryBudget = TimeSpan.FromSeconds(60);
 
-    private ILoggerFactory? _logs;
-    private WebApplication _simulatorApp = null!;
+    private static readonly TimeSpan StartBound = TimeSpan.FromMinutes(3);
+
+    private DevStack.DevStack _stack = null!;
+    private InProcessSimulator _simulator = null!;
+    private ILoggerFactory _logs = null!;
 
     /// <summary>The simulator's admin API (settings, call log, payments and shipments).</summary>
     public HttpClient Simulator { get; private set; } = null!;
@@ -37,45 +37,33 @@ public sealed class StorefrontStack : IAsyncLifetime
 
     public NpgsqlDataSource Database { get; private set; } = null!;
 
-    public static string PostgresConnectionString => Required("ConnectionStrings__Postgres");
+    public string PostgresConnectionString => _stack.PostgresConnectionString;
 
-    public static string StorageConnectionString =>
-        Environment.GetEnvironmentVariable("AzureWebJobsStorage") is { Length: > 0 } value ? value : "UseDevelopmentStorage=true";
+    public string StorageConnectionString => _stack.StorageConnectionString;
 
     public static string AppDirectory =>
-        Environment.GetEnvironmentVariable("STOREFRONT_APP_DIR") is { Length: > 0 } value
-            ? value
-            : Path.GetFullPath(typeof(StorefrontStack).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "AppDirectory").Value!);
+        Path.GetFullPath(typeof(StorefrontStack).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "AppDirectory").Value!);
 
     public async Task InitializeAsync()
     {
-        if (Environment.GetEnvironmentVariable("STOREFRONT_TEST_LOGS") is { Length: > 0 } logFolder)
-        {
-            _logs = LoggerFactory.Create(logging => logging.AddProvider(new FileLoggerProvider(Path.Combine(logFolder, "storefront-host.log"))));
-        }
-
+        using var bound = new CancellationTokenSource(StartBound);
+        _stack = await DevStack.DevStack.StartAsync(DevStackOptions.ForTests("Storefront.Tests"), null, bound.Token);
+        _logs = LoggerFactory.Create(logging => logging.AddProvider(new FileLoggerProvider(Path.Combine(_stack.Options.LogDirectory, "storefront-host.log"))));
         Database = NpgsqlDataSource.Create(PostgresConnectionString);
-        _simulatorApp = SimulatorApp.Create(["--urls", "http://127.0.0.1:0"]);
-        await _simulatorApp.StartAsync();
-        var simulatorAddress = new Uri(_simulatorApp.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
-        Simulator = new HttpClient { BaseAddress = simulatorAddress, Timeout = TimeSpan.FromSeconds(30) };
+        _simulator = await InProcessSimulator.StartAsync([], bound.Token);
+        Simulator = new HttpClient { BaseAddress = _simulator.Address, Timeout = TimeSpan.FromSeconds(30) };
 
-        var settings = new Dictionary<string, string>
+        var settings = _stack.AppSettings(_simulator.Address);
+        // A quick sweep, short leases and backoffs, and a retry budget shorter than production's 15 minutes:
+        // recovery from outages and crashes, and giving up once the budget is spent, show within a test's patience.
+        settings["Recovery__SweepSchedule"] = "*/2 * * * * *";
+        settings["Recovery__OutboxGracePeriod"] = "00:00:01";
+        settings["Recovery__Lease"] = "00:00:06";
+        settings["Recovery__StrandedAfter"] = "00:00:05";
+        settings["Recovery__MaxBackoff"] = "00:00:02";
+        settings["Recovery__RetryBudget"] = RetryBudget.ToString();
+        foreach (var service in DevStack.DevStack.ServiceNames)
         {
-            ["ConnectionStrings__Postgres"] = PostgresConnectionString,
-            ["AzureWebJobsStorage"] = StorageConnectionString,
-            // A quick sweep, short leases and backoffs, and a retry budget shorter than production's 15 minutes:
-            // recovery from outages and crashes, and giving up once the budget is spent, show within a test's patience.
-            ["Recovery__SweepSchedule"] = "*/2 * * * * *",
-            ["Recovery__OutboxGracePeriod"] = "00:00:01",
-            ["Recovery__Lease"] = "00:00:06",
-            ["Recovery__StrandedAfter"] = "00:00:05",
-            ["Recovery__MaxBackoff"] = "00:00:02",
-            ["Recovery__RetryBudget"] = RetryBudget.ToString(),
-        };
-        foreach (var service in new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" })
-        {
-            settings[$"Services__{service}__BaseUrl"] = simulatorAddress.ToString();
             settings[$"Services__{service}__BreakerMinimumThroughput"] = "5";
             settings[$"Services__{service}__BreakerBreakDuration"] = BreakDuration.ToString();
         }
@@ -99,7 +87,8 @@ public sealed class StorefrontStack : IAsyncLifetime
                 Settings = settings,
                 ShutdownGracePeriod = TimeSpan.FromSeconds(3),
             },
-            _logs);
+            _logs,
+            bound.Token);
         Client = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         await WarmUpAsync();
     }
@@ -122,12 +111,29 @@ public sealed class StorefrontStack : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        Client.Dispose();
-        await Host.DisposeAsync();
-        Simulator.Dispose();
-        await _simulatorApp.DisposeAsync();
-        await Database.DisposeAsync();
+        // A failed start may have got only part of the way.
+        Client?.Dispose();
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+
+        Simulator?.Dispose();
+        if (_simulator is not null)
+        {
+            await _simulator.DisposeAsync();
+        }
+
+        if (Database is not null)
+        {
+            await Database.DisposeAsync();
+        }
+
         _logs?.Dispose();
+        if (_stack is not null)
+        {
+            await _stack.DisposeAsync();
+        }
     }
 
     /// <summary>Restores the simulator's start-up settings and empties its call log and stores.</summary>
@@ -155,38 +161,29 @@ public sealed class StorefrontStack : IAsyncLifetime
         await WarmUpAsync();
     }
 
-    /// <summary>Runs the test command's control script for the test Postgres cluster (stop, start, status).</summary>
-    public async Task PostgresAsync(string command)
+    /// <summary>Fast shutdown of the test PostgreSQL (its data stays).</summary>
+    public async Task StopPostgresAsync()
     {
-        await ControlAsync("STOREFRONT_POSTGRES_CTL", command);
+        await _stack.Postgres!.StopAsync();
         // The tests' own pool would otherwise hand out connections the restart has closed.
         Database.Clear();
     }
 
-    /// <summary>The same for the test Azurite (its data survives a stop).</summary>
-    public static Task AzuriteAsync(string command) => ControlAsync("STOREFRONT_AZURITE_CTL", command);
-
-    private static async Task ControlAsync(string variable, string command)
+    public async Task StartPostgresAsync()
     {
-        var commandLine = Required(variable);
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add($"{commandLine} {command}");
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"'{commandLine} {command}' exited with {process.ExitCode}: {await output}{await error}");
-        }
+        using var bound = new CancellationTokenSource(StartBound);
+        await _stack.Postgres!.StartAsync(bound.Token);
+        Database.Clear();
     }
 
-    private static string Required(string variable) =>
-        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"{variable} is not set: run the tests with ./infra/local/test.sh, which provisions Postgres and Azurite.");
+    /// <summary>Stops the test Azurite (its data survives a stop).</summary>
+    public Task StopAzuriteAsync() => _stack.Azurite!.StopAsync();
+
+    public async Task StartAzuriteAsync()
+    {
+        using var bound = new CancellationTokenSource(StartBound);
+        await _stack.Azurite!.StartAsync(bound.Token);
+    }
 
     /// <summary>Polls for a condition with a bound; returns whether it became true.</summary>
     public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan within)

@@ -27,7 +27,7 @@ public sealed class HealthTests(StorefrontStack stack)
     [Fact]
     public async Task Health_is_503_naming_postgres_while_postgres_is_down_and_recovers_after()
     {
-        await stack.PostgresAsync("stop");
+        await stack.StopPostgresAsync();
         try
         {
             var response = await stack.Client.GetAsync("api/health");
@@ -39,7 +39,7 @@ public sealed class HealthTests(StorefrontStack stack)
         }
         finally
         {
-            await stack.PostgresAsync("start");
+            await stack.StartPostgresAsync();
         }
 
         // The app's pool recovers without a restart.

@@ -170,7 +170,7 @@ public sealed partial class OpenApiContractTests(StorefrontStack stack) : IAsync
     public async Task The_answers_while_postgres_is_down_are_ones_the_document_describes()
     {
         var contract = await ApiContract.FetchAsync(stack.Client);
-        await stack.PostgresAsync("stop");
+        await stack.StopPostgresAsync();
         try
         {
             foreach (var request in new[]
@@ -192,7 +192,7 @@ public sealed partial class OpenApiContractTests(StorefrontStack stack) : IAsync
         }
         finally
         {
-            await stack.PostgresAsync("start");
+            await stack.StartPostgresAsync();
         }
 
         Assert.True(

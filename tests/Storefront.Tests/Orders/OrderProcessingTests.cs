@@ -108,7 +108,7 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
     [Fact]
     public async Task With_storage_down_orders_are_still_accepted_and_all_confirmed_after_it_returns()
     {
-        await StorefrontStack.AzuriteAsync("stop");
+        await stack.StopAzuriteAsync();
         Guid[] ids;
         try
         {
@@ -118,7 +118,7 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
         }
         finally
         {
-            await StorefrontStack.AzuriteAsync("start");
+            await stack.StartAzuriteAsync();
         }
 
         foreach (var id in ids)
@@ -127,6 +127,6 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
         }
     }
 
-    private static QueueClient OrdersQueue() =>
-        new(StorefrontStack.StorageConnectionString, "orders", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+    private QueueClient OrdersQueue() =>
+        new(stack.StorageConnectionString, "orders", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
 }

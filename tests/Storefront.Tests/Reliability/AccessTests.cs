@@ -126,8 +126,8 @@ public sealed class AccessTests(StorefrontStack stack) : IAsyncLifetime
         var markers = new[] { $"probe={Guid.NewGuid():N}", $"probe={Guid.NewGuid():N}" };
         var settings = new Dictionary<string, string>
         {
-            ["ConnectionStrings__Postgres"] = StorefrontStack.PostgresConnectionString,
-            ["AzureWebJobsStorage"] = StorefrontStack.StorageConnectionString,
+            ["ConnectionStrings__Postgres"] = stack.PostgresConnectionString,
+            ["AzureWebJobsStorage"] = stack.StorageConnectionString,
             [AppSettings.FunctionKeyName] = key,
             [AppSettings.MasterKeyName] = $"probe-master-{Guid.NewGuid():N}",
             // Once a year: this short-lived host leaves the outbox sweep to the shared one.

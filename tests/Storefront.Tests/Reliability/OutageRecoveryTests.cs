@@ -23,8 +23,8 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
     public async Task DisposeAsync()
     {
         // Whatever happened above, the next test gets running services.
-        await stack.PostgresAsync("start");
-        await StorefrontStack.AzuriteAsync("start");
+        await stack.StartPostgresAsync();
+        await stack.StartAzuriteAsync();
         await stack.ResetSimulatorAsync();
     }
 
@@ -35,9 +35,9 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
         await stack.ConfigureServiceAsync("payments", new { latencyMs = 1000 });
         var ids = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => stack.PlaceAcceptedAsync(OrderApi.Body())));
 
-        await stack.PostgresAsync("stop");
+        await stack.StopPostgresAsync();
         await Task.Delay(Outage);
-        await stack.PostgresAsync("start");
+        await stack.StartPostgresAsync();
 
         foreach (var id in ids)
         {
@@ -64,9 +64,9 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
         })).ToArray();
 
         await Task.Delay(TimeSpan.FromSeconds(1));
-        await stack.PostgresAsync("stop");
+        await stack.StopPostgresAsync();
         await Task.Delay(Outage);
-        await stack.PostgresAsync("start");
+        await stack.StartPostgresAsync();
         var orders = (await Task.WhenAll(clients)).SelectMany(c => c).ToArray();
 
         Assert.Equal(36, orders.Length);
@@ -141,7 +141,7 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
             async () => await SendAsync(HttpMethod.Get, $"api/reports/{id}", r => Task.FromResult(r.StatusCode)) == HttpStatusCode.OK,
             Patience));
 
-        await StorefrontStack.AzuriteAsync("stop");
+        await stack.StopAzuriteAsync();
         try
         {
             using var refused = await SendRawAsync(HttpMethod.Get, $"api/reports/{id}/content");
@@ -151,7 +151,7 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
         }
         finally
         {
-            await StorefrontStack.AzuriteAsync("start");
+            await stack.StartAzuriteAsync();
         }
 
         Assert.True(await StorefrontStack.EventuallyAsync(

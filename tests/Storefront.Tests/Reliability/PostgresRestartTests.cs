@@ -31,7 +31,7 @@ public sealed class PostgresRestartTests(StorefrontStack stack, ITestOutputHelpe
     public async Task DisposeAsync()
     {
         // Whatever happened above, the next test gets a running database.
-        await stack.PostgresAsync("start");
+        await stack.StartPostgresAsync();
         await stack.ResetSimulatorAsync();
     }
 
@@ -60,9 +60,9 @@ public sealed class PostgresRestartTests(StorefrontStack stack, ITestOutputHelpe
         // Each phase waits for what callers see, not for a fixed time: a busy machine only makes phases longer.
         Assert.True(await StorefrontStack.EventuallyAsync(() => Task.FromResult(outcomes.Any(o => o.Status == 200)), Patience), "no read succeeded before the stop");
         var stoppedAt = clock.Elapsed;
-        await stack.PostgresAsync("stop");
+        await stack.StopPostgresAsync();
         var outageSeen = await StorefrontStack.EventuallyAsync(() => Task.FromResult(outcomes.Any(o => o.Status == 503 && o.At > stoppedAt)), Patience);
-        await stack.PostgresAsync("start");
+        await stack.StartPostgresAsync();
         var startedAt = clock.Elapsed;
         var recoveredAfterStart = await StorefrontStack.EventuallyAsync(() => Task.FromResult(outcomes.Any(o => o.Status == 200 && o.At > startedAt)), Patience);
         await stop.CancelAsync();
@@ -103,7 +103,7 @@ public sealed class PostgresRestartTests(StorefrontStack stack, ITestOutputHelpe
         var key = Guid.NewGuid().ToString("N");
         var body = OrderApi.Body();
 
-        await stack.PostgresAsync("stop");
+        await stack.StopPostgresAsync();
         HttpResponseMessage refused;
         try
         {
@@ -111,7 +111,7 @@ public sealed class PostgresRestartTests(StorefrontStack stack, ITestOutputHelpe
         }
         finally
         {
-            await stack.PostgresAsync("start");
+            await stack.StartPostgresAsync();
         }
 
         using (refused)
@@ -165,7 +165,7 @@ public sealed class PostgresRestartTests(StorefrontStack stack, ITestOutputHelpe
             _ => null,
         };
 
-        await stack.PostgresAsync("stop");
+        await stack.StopPostgresAsync();
         HttpResponseMessage response;
         try
         {
@@ -173,7 +173,7 @@ public sealed class PostgresRestartTests(StorefrontStack stack, ITestOutputHelpe
         }
         finally
         {
-            await stack.PostgresAsync("start");
+            await stack.StartPostgresAsync();
         }
 
         using (response)

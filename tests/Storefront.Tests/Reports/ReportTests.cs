@@ -101,7 +101,7 @@ public sealed class ReportTests(StorefrontStack stack) : IAsyncLifetime
     public async Task A_report_whose_message_reaches_the_poison_queue_is_sent_back_and_ends_ready()
     {
         var queued = await InsertQueuedReportAsync();
-        var poison = new QueueClient(StorefrontStack.StorageConnectionString, "reports-poison", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var poison = new QueueClient(stack.StorageConnectionString, "reports-poison", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         await poison.CreateIfNotExistsAsync();
 
         await poison.SendMessageAsync(JsonSerializer.Serialize(new { id = queued }));

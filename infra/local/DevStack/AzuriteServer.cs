@@ -1,0 +1,149 @@
+using System.Globalization;
+
+namespace Storefront.DevStack;
+
+public sealed record AzuriteOptions
+{
+    /// <summary>Holds the emulator's data (azurite/) and its pid file.</summary>
+    public required string StateDirectory { get; init; }
+
+    public required int BlobPort { get; init; }
+
+    public required int QueuePort { get; init; }
+
+    public required int TablePort { get; init; }
+
+    public required string LogFile { get; init; }
+
+    public string PortHint { get; init; } = "choose other ports";
+}
+
+/// <summary>Azurite (the npm package in infra/local/node_modules) as a foreground child, with its data on disk: queued messages survive a stop and start.</summary>
+public sealed class AzuriteServer : IAsyncDisposable
+{
+    // The storage emulator's well-known development account (public, documented by Microsoft).
+    public const string Account = "devstoreaccount1";
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
+
+    private readonly AzuriteOptions _options;
+    private readonly Action<string> _log;
+    private readonly PidFile _pidFile;
+    private ChildProcess? _server;
+
+    private AzuriteServer(AzuriteOptions options, Action<string> log)
+    {
+        _options = options;
+        _log = log;
+        _pidFile = new PidFile(Path.Combine(options.StateDirectory, "azurite.pid"), "Azurite");
+    }
+
+    public bool IsRunning => _server is { HasExited: false };
+
+    public AzuriteOptions Options => _options;
+
+    public string ConnectionString => ConnectionStringFor(_options.BlobPort, _options.QueuePort, _options.TablePort);
+
+    /// <summary>With explicit endpoints: "UseDevelopmentStorage=true" would mean the default ports.</summary>
+    public static string ConnectionStringFor(int blobPort, int queuePort, int tablePort) =>
+        string.Create(
+            CultureInfo.InvariantCulture,
+            $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={AccountKey};" +
+            $"BlobEndpoint=http://127.0.0.1:{blobPort}/{Account};QueueEndpoint=http://127.0.0.1:{queuePort}/{Account};TableEndpoint=http://127.0.0.1:{tablePort}/{Account};");
+
+    public static async Task<AzuriteServer> StartAsync(AzuriteOptions options, Action<string> log, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(RepoPaths.AzuriteBin))
+        {
+            throw new InvalidOperationException($"{RepoPaths.AzuriteBin} not found: install Azurite with `npm ci --prefix infra/local` (./infra/local/run.sh and test.sh do)");
+        }
+
+        StateFolder.Ensure(options.StateDirectory);
+        var server = new AzuriteServer(options, log);
+        await server._pidFile.ClearStaleAsync(Signals.Terminate, log, cancellationToken);
+        StateFolder.RotateLog(options.LogFile);
+        await server.StartAsync(cancellationToken);
+        return server;
+    }
+
+    /// <summary>Starts the emulator (again, after <see cref="StopAsync"/>) and waits until its queue service answers.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (IsRunning)
+        {
+            return;
+        }
+
+        foreach (var port in new[] { _options.BlobPort, _options.QueuePort, _options.TablePort })
+        {
+            await Ports.EnsureFreeAsync(port, "Azurite", _options.PortHint, cancellationToken);
+        }
+
+        var data = Path.Combine(_options.StateDirectory, "azurite");
+        Directory.CreateDirectory(data);
+        _log($"starting Azurite on 127.0.0.1:{_options.BlobPort}/{_options.QueuePort}/{_options.TablePort} (data {data}, log {_options.LogFile})");
+        string[] arguments =
+        [
+            "--blobHost", "127.0.0.1", "--blobPort", Text(_options.BlobPort),
+            "--queueHost", "127.0.0.1", "--queuePort", Text(_options.QueuePort),
+            "--tableHost", "127.0.0.1", "--tablePort", Text(_options.TablePort),
+            "--location", data, "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--silent",
+        ];
+        // SIGTERM lets Azurite close its metadata databases, so queued messages survive a restart.
+        _server = await ChildProcess.StartAsync(
+            new ProcessSpec("azurite", RepoPaths.AzuriteBin, arguments) { LogFile = _options.LogFile, StopSignal = Signals.Terminate },
+            cancellationToken);
+        await _pidFile.WriteAsync(_server, cancellationToken);
+        await WaitReadyAsync(cancellationToken);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_server is null)
+        {
+            return;
+        }
+
+        _log($"stopping Azurite (pid {_server.Id})");
+        await _server.StopAsync(StopGrace, cancellationToken);
+        await _server.DisposeAsync();
+        _server = null;
+        _pidFile.Delete();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private async Task WaitReadyAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var probe = new Uri($"http://127.0.0.1:{Text(_options.QueuePort)}/{Account}?comp=list");
+        var deadline = DateTime.UtcNow + StartBound;
+        while (true)
+        {
+            try
+            {
+                // Any answer will do (unauthenticated: 403): the service is up.
+                using var response = await http.GetAsync(probe, cancellationToken);
+                return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+
+            if (_server!.HasExited || DateTime.UtcNow > deadline)
+            {
+                var tail = await StateFolder.TailAsync(_options.LogFile, 20, cancellationToken);
+                throw new InvalidOperationException($"Azurite did not start; see {_options.LogFile}:\n{tail}");
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    private static string Text(int port) => port.ToString(CultureInfo.InvariantCulture);
+}
