@@ -1,38 +1,43 @@
-using System.Globalization;
+using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Storefront.FunctionsHost;
 
 // Runs a compiled .NET isolated function app locally, as `func start` would:
 //   FunctionsHost.Cli --app <build output folder> [--port 7071] [--verbose]
-string? appDirectory = null;
-var port = 7071;
-var verbose = false;
-for (var i = 0; i < args.Length; i++)
+// Exit codes: 0 stopped by Ctrl-C/SIGTERM, 1 the app did not start, 2 bad usage.
+var appOption = new Option<string>("--app") { Description = "The function app's build output (with worker.config.json).", Required = true };
+appOption.Validators.Add(result =>
 {
-    switch (args[i])
+    if (result.GetValueOrDefault<string>() is not { } folder || !File.Exists(Path.Combine(folder, "worker.config.json")))
     {
-        case "--app" when i + 1 < args.Length:
-            appDirectory = args[++i];
-            break;
-        case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed is >= 0 and <= 65535:
-            port = parsed;
-            i++;
-            break;
-        case "--verbose":
-            verbose = true;
-            break;
-        default:
-            await Console.Error.WriteLineAsync("usage: FunctionsHost.Cli --app <function app build output> [--port 7071] [--verbose]");
-            return 2;
+        result.AddError($"'{result.GetValueOrDefault<string>()}' is not a built function app (no worker.config.json); build it first.");
     }
+});
+var portOption = new Option<int>("--port") { Description = "HTTP port (0: a free one).", DefaultValueFactory = _ => 7071 };
+portOption.Validators.Add(result =>
+{
+    if (result.GetValueOrDefault<int>() is < 0 or > 65535)
+    {
+        result.AddError("--port must be from 0 to 65535.");
+    }
+});
+var verboseOption = new Option<bool>("--verbose") { Description = "Debug logs, the framework's per-request ones included." };
+var parsed = new RootCommand("Runs a compiled .NET isolated function app locally, as `func start` would.") { appOption, portOption, verboseOption }.Parse(args);
+if (parsed.Errors.Count > 0 || parsed.Action is not null)
+{
+    // --help (an action) prints and ends here, as do errors.
+    foreach (var error in parsed.Errors)
+    {
+        await Console.Error.WriteLineAsync(error.Message);
+    }
+
+    return parsed.Errors.Count > 0 ? 2 : await parsed.InvokeAsync();
 }
 
-if (appDirectory is null || !File.Exists(Path.Combine(appDirectory, "worker.config.json")))
-{
-    await Console.Error.WriteLineAsync($"'{appDirectory}' is not a built function app (no worker.config.json); build it first.");
-    return 2;
-}
+var appDirectory = parsed.GetValue(appOption)!;
+var port = parsed.GetValue(portOption);
+var verbose = parsed.GetValue(verboseOption);
 
 using var loggerFactory = LoggerFactory.Create(logging => logging
     .AddSimpleConsole(console =>
