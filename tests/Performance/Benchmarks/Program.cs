@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
@@ -6,22 +7,46 @@ using System.Text.Json;
 using Npgsql;
 using Storefront.Api.ExternalServices;
 using Storefront.Benchmarks;
+using Storefront.DevStack;
 using Storefront.FunctionsHost;
 
-// The benchmark orchestration (see README.md). Expects PostgreSQL (migrated and seeded) and Azurite, given by
-// ConnectionStrings__Postgres and AzureWebJobsStorage; ./tests/Performance/Benchmarks/run.sh provides both.
+// The benchmark orchestration (see README.md). Starts its own PostgreSQL and Azurite through the dev stack
+// (infra/local/DevStack); ./tests/Performance/Benchmarks/run.sh installs the load generators and runs it.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var metadata = typeof(Variants).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
-var repo = Env("BENCH_REPO_ROOT", metadata["RepoRoot"]);
+var repo = metadata["RepoRoot"];
 var configuration = metadata["Configuration"];
-// Every variant gets a pool of at most 40 connections (FastAPI: 2 workers x 20): they run side by side and the local
-// PostgreSQL allows 200.
-var postgres = new NpgsqlConnectionStringBuilder(Env("ConnectionStrings__Postgres", null)) { MaxPoolSize = 40 }.ConnectionString;
-var storage = Env("AzureWebJobsStorage", null);
-var appPort = int.Parse(Env("BENCH_APP_PORT", "7491"), CultureInfo.InvariantCulture);
-var simulatorPort = int.Parse(Env("BENCH_SIMULATOR_PORT", "7492"), CultureInfo.InvariantCulture);
-var duration = TimeSpan.FromSeconds(int.Parse(Env("BENCH_SECONDS", "10"), CultureInfo.InvariantCulture));
-var output = Env("BENCH_OUTPUT", Path.Combine(repo, "tests/Performance/Benchmarks/results"));
+
+// --- Settings: options, each defaulting to the environment variable README.md names --------------------------------
+var secondsOption = new Option<int>("--seconds") { Description = "Seconds per load step (BENCH_SECONDS).", DefaultValueFactory = _ => EnvInt("BENCH_SECONDS", 10) };
+var appPortOption = new Option<int>("--app-port") { Description = "The app's port; the side-by-side variants take +10, +11 and +15 (BENCH_APP_PORT).", DefaultValueFactory = _ => EnvInt("BENCH_APP_PORT", 7491) };
+var simulatorPortOption = new Option<int>("--simulator-port") { Description = "The simulator's port (BENCH_SIMULATOR_PORT).", DefaultValueFactory = _ => EnvInt("BENCH_SIMULATOR_PORT", 7492) };
+var outputOption = new Option<string>("--output") { Description = "Results folder (BENCH_OUTPUT).", DefaultValueFactory = _ => Env("BENCH_OUTPUT", Path.Combine(repo, "tests/Performance/Benchmarks/results")) };
+var baselineOption = new Option<string?>("--baseline-app") { Description = "Build output of a baseline build to read side by side (BENCH_BASELINE_APP).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("BENCH_BASELINE_APP") is { Length: > 0 } b ? b : null };
+var pythonOption = new Option<string>("--python") { Description = "Python with the FastAPI variant's packages (BENCH_PYTHON).", DefaultValueFactory = _ => Env("BENCH_PYTHON", "/usr/bin/python3") };
+var readsOnlyOption = new Option<bool>("--reads-only") { Description = "Only the side-by-side product read (BENCH_READS_ONLY=1).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("BENCH_READS_ONLY") == "1" };
+var stateOption = new Option<string>("--state") { Description = "The stack's state folder (STOREFRONT_STATE_DIR).", DefaultValueFactory = _ => Env("STOREFRONT_STATE_DIR", "/tmp/bench-state") };
+var postgresPortOption = new Option<int>("--postgres-port") { Description = "PostgreSQL's port (STOREFRONT_PG_PORT).", DefaultValueFactory = _ => EnvInt("STOREFRONT_PG_PORT", 55491) };
+var azuritePortOption = new Option<int>("--azurite-port") { Description = "Azurite's blob port; queue and table take the next two (STOREFRONT_AZURITE_PORT).", DefaultValueFactory = _ => EnvInt("STOREFRONT_AZURITE_PORT", 10090) };
+var parsed = new RootCommand("The benchmarks (see README.md).")
+{
+    secondsOption, appPortOption, simulatorPortOption, outputOption, baselineOption, pythonOption, readsOnlyOption, stateOption, postgresPortOption, azuritePortOption,
+}.Parse(args);
+if (parsed.Errors.Count > 0 || parsed.Action is not null)
+{
+    // --help (an action) prints and ends here, as do errors.
+    foreach (var error in parsed.Errors)
+    {
+        await Console.Error.WriteLineAsync($"bench: {error.Message}");
+    }
+
+    return parsed.Errors.Count > 0 ? 2 : await parsed.InvokeAsync();
+}
+
+var appPort = parsed.GetValue(appPortOption);
+var simulatorPort = parsed.GetValue(simulatorPortOption);
+var duration = TimeSpan.FromSeconds(parsed.GetValue(secondsOption));
+var output = Path.GetFullPath(parsed.GetValue(outputOption)!);
 var appDirectory = Path.Combine(repo, $"functions/Storefront.Api/bin/{configuration}/net10.0");
 var cliDll = Path.Combine(repo, $"infra/local/FunctionsHost.Cli/bin/{configuration}/net10.0/FunctionsHost.Cli.dll");
 var simulatorDll = Path.Combine(repo, $"infra/local/ServiceSimulator/bin/{configuration}/net10.0/ServiceSimulator.dll");
@@ -32,9 +57,33 @@ const int PaymentMs = 500;
 const string Sku = "SKU-00042";
 const int SeededSkus = 10_000;
 int[] readConnections = [1, 64, 256, 1024];
-var baselineApp = Environment.GetEnvironmentVariable("BENCH_BASELINE_APP") is { Length: > 0 } baseline ? Path.GetFullPath(baseline) : null;
-var python = Env("BENCH_PYTHON", "/usr/bin/python3");
-var readsOnly = Environment.GetEnvironmentVariable("BENCH_READS_ONLY") == "1";
+var baselineApp = parsed.GetValue(baselineOption) is { Length: > 0 } baseline ? Path.GetFullPath(baseline) : null;
+var python = parsed.GetValue(pythonOption)!;
+var readsOnly = parsed.GetValue(readsOnlyOption);
+
+// --- PostgreSQL and Azurite: the dev stack on this run's ports and state folder, migrated and seeded ----------------
+foreach (var port in new[] { appPort, simulatorPort, appPort + 10, appPort + 11, appPort + 15 })
+{
+    await Ports.EnsureFreeAsync(port, "benchmark", "pass --app-port / --simulator-port", CancellationToken.None);
+}
+
+await using var stack = await DevStack.StartAsync(
+    new DevStackOptions
+    {
+        StateDirectory = Path.GetFullPath(parsed.GetValue(stateOption)!),
+        LogDirectory = Path.Combine(Path.GetFullPath(parsed.GetValue(stateOption)!), "logs"),
+        PostgresPort = parsed.GetValue(postgresPortOption),
+        AzuritePort = parsed.GetValue(azuritePortOption),
+        SeedProducts = SeededSkus,
+        PortHint = "pass --postgres-port / --azurite-port",
+    },
+    message => Log(message),
+    CancellationToken.None);
+
+// Every variant gets a pool of at most 40 connections (FastAPI: 2 workers x 20): they run side by side and the local
+// PostgreSQL allows 200.
+var postgres = new NpgsqlConnectionStringBuilder(stack.PostgresConnectionString) { MaxPoolSize = 40 }.ConnectionString;
+var storage = stack.StorageConnectionString;
 
 var report = new Report(duration);
 var simulatorUri = new Uri($"http://127.0.0.1:{simulatorPort}/");
@@ -464,7 +513,9 @@ static string Machine()
 
 static void Log(string message) => Console.WriteLine($"[bench {DateTime.Now:HH:mm:ss}] {message}");
 
-static string Env(string name, string? fallback) =>
+static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;
+
+static int EnvInt(string name, int fallback) =>
     Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
-        ? value
-        : fallback ?? throw new InvalidOperationException($"{name} is not set; run ./tests/Performance/Benchmarks/run.sh");
+        ? int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : throw new ArgumentException($"{name}: '{value}' is not a whole number")
+        : fallback;

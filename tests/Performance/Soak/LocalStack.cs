@@ -1,11 +1,8 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Storefront.DevStack;
 using Storefront.FunctionsHost;
 using Storefront.ServiceSimulator;
 
@@ -18,9 +15,9 @@ public sealed record StoredOrder(Guid Id, string IdempotencyKey, string Status, 
 }
 
 /// <summary>
-/// The stack both modes run against: the service simulator in-process (realistic latencies), the app under the local
-/// Functions host with the mode's settings, an HTTP client for each and the database; plus control of the PostgreSQL
-/// and Azurite that run.sh provisioned (through the STOREFRONT_*_CTL command lines it exports) and of the worker.
+/// The stack both modes run against: PostgreSQL and Azurite (the dev stack's, on the run's ports and state folder), the
+/// service simulator in-process (realistic latencies), the app under the local Functions host with the mode's
+/// settings, an HTTP client for each and the database; plus stopping and starting PostgreSQL, Azurite and the worker.
 /// </summary>
 public sealed class LocalStack : IAsyncDisposable
 {
@@ -30,22 +27,23 @@ public sealed class LocalStack : IAsyncDisposable
         ("inventory", 25, 30), ("reviews", 35, 40), ("fx", 60, 40), ("payments", 250, 150), ("shipping", 150, 100), ("notifications", 40, 30),
     ];
 
-    private static readonly string[] ServiceSettingNames = ["Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications"];
     private static readonly TimeSpan ControlTimeout = TimeSpan.FromMinutes(2);
 
-    private readonly WebApplication _simulatorApp;
+    private readonly DevStack.DevStack _stack;
+    private readonly InProcessSimulator _simulator;
     private readonly ILoggerFactory _logs;
     private bool _disposed;
 
-    private LocalStack(WebApplication simulatorApp, Uri simulatorUri, ILoggerFactory logs, FunctionsHost.FunctionsHost host, NpgsqlDataSource database, HttpClient app)
+    private LocalStack(DevStack.DevStack stack, InProcessSimulator simulator, ILoggerFactory logs, FunctionsHost.FunctionsHost host, NpgsqlDataSource database, HttpClient app)
     {
-        _simulatorApp = simulatorApp;
+        _stack = stack;
+        _simulator = simulator;
         _logs = logs;
-        SimulatorUri = simulatorUri;
+        SimulatorUri = simulator.Address;
         Host = host;
         Database = database;
         App = app;
-        Simulator = new HttpClient { BaseAddress = simulatorUri, Timeout = TimeSpan.FromSeconds(60) };
+        Simulator = new HttpClient { BaseAddress = SimulatorUri, Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public FunctionsHost.FunctionsHost Host { get; }
@@ -72,10 +70,18 @@ public sealed class LocalStack : IAsyncDisposable
         int maxConnections,
         CancellationToken cancellationToken)
     {
-        var postgres = Required("ConnectionStrings__Postgres");
-        var storage = Required("AzureWebJobsStorage");
-
-        var simulatorArgs = new List<string> { "--urls", "http://127.0.0.1:0" };
+        var stack = await DevStack.DevStack.StartAsync(
+            new DevStackOptions
+            {
+                StateDirectory = options.StateDirectory,
+                LogDirectory = options.LogDirectory,
+                PostgresPort = options.PostgresPort,
+                AzuritePort = options.AzuritePort,
+                PortHint = "pass --postgres-port / --azurite-port",
+            },
+            Log,
+            cancellationToken);
+        var simulatorArgs = new List<string>();
         foreach (var (service, latency, jitter) in Latencies)
         {
             simulatorArgs.Add($"--Simulator:Services:{service}:LatencyMs={latency}");
@@ -83,18 +89,11 @@ public sealed class LocalStack : IAsyncDisposable
         }
 
         simulatorArgs.AddRange(simulatorSettings.Select(setting => $"--Simulator:{setting}"));
-        var simulatorApp = SimulatorApp.Create([.. simulatorArgs]);
-        await simulatorApp.StartAsync(cancellationToken);
-        var simulatorUri = new Uri(simulatorApp.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
-
-        var settings = new Dictionary<string, string>(appSettings)
+        var simulator = await InProcessSimulator.StartAsync(simulatorArgs, cancellationToken);
+        var settings = stack.AppSettings(simulator.Address);
+        foreach (var (key, value) in appSettings)
         {
-            ["ConnectionStrings__Postgres"] = postgres,
-            ["AzureWebJobsStorage"] = storage,
-        };
-        foreach (var service in ServiceSettingNames)
-        {
-            settings[$"Services__{service}__BaseUrl"] = simulatorUri.ToString();
+            settings[key] = value;
         }
 
         File.Delete(options.HostLog);
@@ -115,9 +114,9 @@ public sealed class LocalStack : IAsyncDisposable
             BaseAddress = host.BaseAddress,
             Timeout = options.RequestTimeout,
         };
-        var stack = new LocalStack(simulatorApp, simulatorUri, logs, host, NpgsqlDataSource.Create(postgres), app);
-        Log($"app on {host.BaseAddress} (worker pid {host.WorkerProcessId}), simulator on {simulatorUri}");
-        return stack;
+        var local = new LocalStack(stack, simulator, logs, host, NpgsqlDataSource.Create(stack.PostgresConnectionString), app);
+        Log($"app on {host.BaseAddress} (worker pid {host.WorkerProcessId}), simulator on {simulator.Address}");
+        return local;
     }
 
     /// <summary>A request to the app with the function key.</summary>
@@ -154,15 +153,30 @@ public sealed class LocalStack : IAsyncDisposable
         return levels;
     }
 
-    /// <summary>Runs run.sh's control command line for PostgreSQL (stop, start), then drops this side's dead connections.</summary>
-    public async Task PostgresAsync(string command, CancellationToken cancellationToken)
+    /// <summary>Fast shutdown of PostgreSQL (its data stays), then drops this side's dead connections.</summary>
+    public async Task StopPostgresAsync(CancellationToken cancellationToken)
     {
-        await ControlAsync("STOREFRONT_POSTGRES_CTL", command, cancellationToken);
+        await _stack.Postgres!.StopAsync(cancellationToken);
         Database.Clear();
     }
 
-    /// <summary>The same for Azurite (its data survives a stop).</summary>
-    public static Task AzuriteAsync(string command, CancellationToken cancellationToken) => ControlAsync("STOREFRONT_AZURITE_CTL", command, cancellationToken);
+    public async Task StartPostgresAsync(CancellationToken cancellationToken)
+    {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(ControlTimeout);
+        await _stack.Postgres!.StartAsync(bound.Token);
+        Database.Clear();
+    }
+
+    /// <summary>Stops Azurite (its data survives a stop).</summary>
+    public Task StopAzuriteAsync(CancellationToken cancellationToken) => _stack.Azurite!.StopAsync(cancellationToken);
+
+    public async Task StartAzuriteAsync(CancellationToken cancellationToken)
+    {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(ControlTimeout);
+        await _stack.Azurite!.StartAsync(bound.Token);
+    }
 
     /// <summary>Kills the worker process outright (SIGKILL, as kill -9); the host starts a new one.</summary>
     public void KillWorker()
@@ -206,9 +220,9 @@ public sealed class LocalStack : IAsyncDisposable
         await Host.DisposeAsync();
         _logs.Dispose();
         Simulator.Dispose();
-        await _simulatorApp.StopAsync();
-        await _simulatorApp.DisposeAsync();
+        await _simulator.DisposeAsync();
         await Database.DisposeAsync();
+        await _stack.DisposeAsync();
     }
 
     public static void Log(string message) => Console.Error.WriteLine($"[soak] {DateTimeOffset.UtcNow:HH:mm:ss} {message}");
@@ -226,29 +240,4 @@ public sealed class LocalStack : IAsyncDisposable
 
         return result;
     }
-
-    private static async Task ControlAsync(string variable, string command, CancellationToken cancellationToken)
-    {
-        var commandLine = Environment.GetEnvironmentVariable(variable) is { Length: > 0 } line
-            ? line
-            : throw new InvalidOperationException($"{variable} is not set: run with ./tests/Performance/Soak/run.sh, which exports it.");
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add($"{commandLine} {command}");
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not run '{commandLine} {command}'");
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ControlTimeout);
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"'{commandLine} {command}' exited with {process.ExitCode}: {await output}{await error}");
-        }
-    }
-
-    private static string Required(string variable) =>
-        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"{variable} is not set: run with ./tests/Performance/Soak/run.sh, which provisions PostgreSQL and Azurite.");
 }

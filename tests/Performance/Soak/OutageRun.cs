@@ -43,21 +43,11 @@ public static class OutageRun
         await using var stack = await LocalStack.StartAsync(options, AppSettings, SimulatorSettings, 128, cancellationToken);
         var scenarios = new OutageScenarios(stack, cancellationToken);
         var results = new List<ScenarioResult>();
-        try
+        await scenarios.WarmUpAsync();
+        foreach (var scenario in scenarios.All)
         {
-            await scenarios.WarmUpAsync();
-            foreach (var scenario in scenarios.All)
-            {
-                results.Add(await scenario());
-                LocalStack.Log(OutageReport.Line(results[^1]));
-            }
-        }
-        finally
-        {
-            // Whatever happened, leave PostgreSQL and Azurite running for run.sh to stop.
-            using var restore = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-            await stack.PostgresAsync("start", restore.Token);
-            await LocalStack.AzuriteAsync("start", restore.Token);
+            results.Add(await scenario());
+            LocalStack.Log(OutageReport.Line(results[^1]));
         }
 
         await stack.DisposeAsync();
@@ -302,7 +292,7 @@ internal sealed class OutageScenarios(LocalStack stack, CancellationToken cancel
         {
             var during = $"GET /api/reports/{{id}}/content, Azurite down {outage.TotalSeconds:0} s";
             var after = $"GET /api/reports/{{id}}/content, after the {outage.TotalSeconds:0} s outage";
-            await LocalStack.AzuriteAsync("stop", cancellationToken);
+            await stack.StopAzuriteAsync(cancellationToken);
             var downloads = new List<Download>();
             var outageClock = Stopwatch.StartNew();
             for (var i = 0; i < 1_000 && outageClock.Elapsed < outage; i++)
@@ -311,7 +301,7 @@ internal sealed class OutageScenarios(LocalStack stack, CancellationToken cancel
                 await Task.Delay(PollEvery, cancellationToken);
             }
 
-            await LocalStack.AzuriteAsync("start", cancellationToken);
+            await stack.StartAzuriteAsync(cancellationToken);
             var startedAt = Stopwatch.StartNew();
             var back = await PollAsync(async () => (await DownloadAsync(id, answers, after)).Status == 200, TimeSpan.FromSeconds(90));
             recovered = Max(recovered, startedAt.Elapsed);
@@ -458,10 +448,10 @@ internal sealed class OutageScenarios(LocalStack stack, CancellationToken cancel
     /// <returns>When PostgreSQL was up again.</returns>
     private async Task<DateTimeOffset> PostgresOutageAsync(TimeSpan outage)
     {
-        await stack.PostgresAsync("stop", cancellationToken);
+        await stack.StopPostgresAsync(cancellationToken);
         LocalStack.Log($"PostgreSQL stopped for {outage.TotalSeconds:0} s");
         await Task.Delay(outage, cancellationToken);
-        await stack.PostgresAsync("start", cancellationToken);
+        await stack.StartPostgresAsync(cancellationToken);
         LocalStack.Log("PostgreSQL started");
         return DateTimeOffset.UtcNow;
     }

@@ -1,20 +1,21 @@
 using System.Globalization;
 using Storefront.Soak;
 
-// The soak, or with --outages the scripted outage scenarios (see tests/Storefront.Tests/Reliability/README.md). Expects PostgreSQL (migrated and seeded) and
-// Azurite, given by ConnectionStrings__Postgres and AzureWebJobsStorage; ./tests/Performance/Soak/run.sh provides both.
+// The soak, or with --outages the scripted outage scenarios (see tests/Storefront.Tests/Reliability/README.md). Starts its
+// own PostgreSQL and Azurite through the dev stack (infra/local/DevStack); ./tests/Performance/Soak/run.sh runs it.
+// Exit codes: 0 passed, 1 a check failed, 2 bad usage.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-SoakOptions options;
-try
+var parsed = SoakOptions.CommandLine((options, _) => options.Outages ? OutageRun.RunAsync(options) : SoakRun.RunAsync(options)).Parse(args);
+if (parsed.Errors.Count > 0)
 {
-    options = SoakOptions.Parse(args);
-}
-catch (ArgumentException exception)
-{
-    await Console.Error.WriteLineAsync($"soak: {exception.Message}");
-    await Console.Error.WriteLineAsync(SoakOptions.Usage);
+    foreach (var error in parsed.Errors)
+    {
+        await Console.Error.WriteLineAsync($"soak: {error.Message}");
+    }
+
+    await Console.Error.WriteLineAsync("See --help.");
     return 2;
 }
 
-return options.Outages ? await OutageRun.RunAsync(options) : await SoakRun.RunAsync(options);
+return await parsed.InvokeAsync();

@@ -1,14 +1,12 @@
+using System.CommandLine;
 using System.Globalization;
-using System.Reflection;
+using Storefront.DevStack;
 
 namespace Storefront.Soak;
 
-/// <summary>What one run does (the soak, or with --outages the scripted outage scenarios); every value has a default and a command-line flag.</summary>
+/// <summary>What one run does (the soak, or with --outages the scripted outage scenarios) and where its stack lives; every value has a default and a flag.</summary>
 public sealed record SoakOptions
 {
-    public const string Usage =
-        "usage: Storefront.Soak [--outages] [--minutes 10] [--workers 8] [--think-ms 20] [--drain-minutes 5] [--output DIR] [--app DIR] [--host-log FILE] [--postgres-log FILE] [--command TEXT]";
-
     /// <summary>Run the scripted outage scenarios (results/outages.md) instead of the soak.</summary>
     public bool Outages { get; init; }
 
@@ -27,63 +25,95 @@ public sealed record SoakOptions
     /// <summary>How long a single request may take before the caller counts it as a timeout.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    public string Output { get; init; } = Path.Combine(Environment.CurrentDirectory, "tests/Performance/Soak/results");
+    public string Output { get; init; } = Path.Combine(RepoPaths.Root, "tests/Performance/Soak/results");
 
-    public string AppDirectory { get; init; } =
-        typeof(SoakOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "AppDirectory").Value!;
+    public string AppDirectory { get; init; } = RepoPaths.ApiOutput;
 
-    /// <summary>The host's and worker's log (Warning and above), scanned for pool errors afterwards.</summary>
-    public string HostLog { get; init; } = Path.Combine(Path.GetTempPath(), "soak-host.log");
+    /// <summary>The stack's state folder (PostgreSQL cluster, Azurite data, logs): apart from the run command's and the tests'.</summary>
+    public string StateDirectory { get; init; } = "/tmp/soak-state";
 
-    /// <summary>The PostgreSQL server log, scanned for "too many clients" (53300) afterwards; optional.</summary>
-    public string? PostgresLog { get; init; }
+    public int PostgresPort { get; init; } = 55481;
+
+    /// <summary>Azurite's blob port; queue and table take the next two.</summary>
+    public int AzuritePort { get; init; } = 10080;
 
     /// <summary>The command line to print in the results.</summary>
     public string Command { get; init; } = "./tests/Performance/Soak/run.sh";
 
-    public static SoakOptions Parse(string[] args)
+    public string LogDirectory => Path.Combine(StateDirectory, "logs");
+
+    /// <summary>The host's and worker's log (Warning and above), scanned for pool errors afterwards.</summary>
+    public string HostLog => Path.Combine(LogDirectory, $"{(Outages ? "outages" : "soak")}-host.log");
+
+    /// <summary>The PostgreSQL server log, scanned for "too many clients" (53300) afterwards.</summary>
+    public string PostgresLog => Path.Combine(LogDirectory, "postgres.log");
+
+    /// <summary>The command line: its options, each defaulting to the environment variable the docs name where there is one.</summary>
+    public static RootCommand CommandLine(Func<SoakOptions, CancellationToken, Task<int>> run)
     {
-        var options = new SoakOptions();
-        for (var i = 0; i < args.Length; i++)
+        var outages = new Option<bool>("--outages") { Description = "Run the scripted outage scenarios (about 15 minutes) instead of the soak." };
+        var minutes = Number("--minutes", "Length of the measured load, in minutes.", 10, 0.01, 24 * 60);
+        var workers = Number("--workers", "Concurrent callers.", 8, 1, 1000);
+        var think = Number("--think-ms", "Pause of a caller between two requests, in ms.", 20, 0, 60_000);
+        var drain = Number("--drain-minutes", "The most to wait afterwards for every order to be final, in minutes.", 5, 0.01, 24 * 60);
+        var output = new Option<string>("--output") { Description = "Results folder (SOAK_OUTPUT).", DefaultValueFactory = _ => Env("SOAK_OUTPUT") ?? new SoakOptions().Output };
+        var app = new Option<string>("--app") { Description = "The function app's build output.", DefaultValueFactory = _ => RepoPaths.ApiOutput };
+        var state = new Option<string>("--state") { Description = "The stack's state folder (STOREFRONT_STATE_DIR).", DefaultValueFactory = _ => Env("STOREFRONT_STATE_DIR") ?? "/tmp/soak-state" };
+        var postgresPort = Port("--postgres-port", "STOREFRONT_PG_PORT", 55481);
+        var azuritePort = Port("--azurite-port", "STOREFRONT_AZURITE_PORT", 10080);
+
+        var root = new RootCommand("The soak: mixed load against the whole stack, then a check that nothing was lost (see README.md).")
         {
-            var name = args[i];
-            if (name == "--outages")
+            outages, minutes, workers, think, drain, output, app, state, postgresPort, azuritePort,
+        };
+        root.SetAction((parse, cancellationToken) => run(
+            new SoakOptions
             {
-                options = options with { Outages = true };
-                continue;
-            }
-
-            if (i + 1 >= args.Length)
-            {
-                throw new ArgumentException($"{name} needs a value");
-            }
-
-            var value = args[++i];
-            options = name switch
-            {
-                "--minutes" => options with { Duration = TimeSpan.FromMinutes(Positive(name, value)) },
-                "--workers" => options with { Workers = (int)Positive(name, value) },
-                "--think-ms" => options with { Think = TimeSpan.FromMilliseconds(NonNegative(name, value)) },
-                "--drain-minutes" => options with { Drain = TimeSpan.FromMinutes(Positive(name, value)) },
-                "--output" => options with { Output = Path.GetFullPath(value) },
-                "--app" => options with { AppDirectory = Path.GetFullPath(value) },
-                "--host-log" => options with { HostLog = Path.GetFullPath(value) },
-                "--postgres-log" => options with { PostgresLog = value.Length == 0 ? null : Path.GetFullPath(value) },
-                "--command" => options with { Command = value },
-                _ => throw new ArgumentException($"unknown option '{name}'"),
-            };
-        }
-
-        return options;
+                Outages = parse.GetValue(outages),
+                Duration = TimeSpan.FromMinutes(parse.GetValue(minutes)),
+                Workers = (int)parse.GetValue(workers),
+                Think = TimeSpan.FromMilliseconds(parse.GetValue(think)),
+                Drain = TimeSpan.FromMinutes(parse.GetValue(drain)),
+                Output = Path.GetFullPath(parse.GetValue(output)!),
+                AppDirectory = Path.GetFullPath(parse.GetValue(app)!),
+                StateDirectory = Path.GetFullPath(parse.GetValue(state)!),
+                PostgresPort = parse.GetValue(postgresPort),
+                AzuritePort = parse.GetValue(azuritePort),
+                Command = string.Join(' ', ["./tests/Performance/Soak/run.sh", .. parse.Tokens.Select(token => token.Value)]),
+            },
+            cancellationToken));
+        return root;
     }
 
-    private static double Positive(string name, string value) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && number > 0 && number <= 24 * 60
-            ? number
-            : throw new ArgumentException($"{name} must be a positive number, not '{value}'");
+    private static Option<double> Number(string name, string description, double fallback, double min, double max)
+    {
+        var option = new Option<double>(name) { Description = $"{description} Default {fallback.ToString(CultureInfo.InvariantCulture)}.", DefaultValueFactory = _ => fallback };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double>() is var value && (value < min || value > max))
+            {
+                result.AddError($"{name} must be from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}.");
+            }
+        });
+        return option;
+    }
 
-    private static double NonNegative(string name, string value) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && number >= 0 && number <= 60_000
-            ? number
-            : throw new ArgumentException($"{name} must be 0 or more, not '{value}'");
+    private static Option<int> Port(string name, string variable, int fallback)
+    {
+        var option = new Option<int>(name)
+        {
+            Description = $"Default {fallback} ({variable}).",
+            DefaultValueFactory = _ => Ports.Parse(Env(variable), variable) ?? fallback,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 65535)
+            {
+                result.AddError($"{name} must be from 1 to 65535.");
+            }
+        });
+        return option;
+    }
+
+    private static string? Env(string variable) => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
 }

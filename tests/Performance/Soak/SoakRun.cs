@@ -48,8 +48,8 @@ public static partial class SoakRun
         var started = DateTimeOffset.UtcNow;
         Log($"soak start {started:u}: {options.Duration.TotalMinutes:0.##} min, {options.Workers} callers, {options.Think.TotalMilliseconds:0} ms think time");
 
-        var postgresLogStart = options.PostgresLog is { } pgLog && File.Exists(pgLog) ? new FileInfo(pgLog).Length : 0;
         await using var stack = await LocalStack.StartAsync(options, AppSettings, [], options.Workers * 2, CancellationToken.None);
+        var postgresLogStart = File.Exists(options.PostgresLog) ? new FileInfo(options.PostgresLog).Length : 0;
         var host = stack.Host;
         var database = stack.Database;
         var http = stack.App;
