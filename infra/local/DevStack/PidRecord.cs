@@ -70,7 +70,11 @@ public sealed class PidFile(string path, string name)
                     await Task.Delay(250, cancellationToken);
                 }
 
-                Signals.Send(-record.Pid, Signals.Kill);
+                if (ProcFs.StartTime(record.Pid) == record.PidStart)
+                {
+                    Signals.Send(-record.Pid, Signals.Kill);
+                }
+
                 break;
         }
 

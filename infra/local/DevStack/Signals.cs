@@ -6,7 +6,6 @@ namespace Storefront.DevStack;
 public static partial class Signals
 {
     public const int Interrupt = 2;
-    public const int Quit = 3;
     public const int Kill = 9;
     public const int Terminate = 15;
 
@@ -17,7 +16,6 @@ public static partial class Signals
     internal static string Name(int signal) => signal switch
     {
         Interrupt => "INT",
-        Quit => "QUIT",
         Kill => "KILL",
         Terminate => "TERM",
         _ => throw new ArgumentOutOfRangeException(nameof(signal), signal, "no name for this signal"),
