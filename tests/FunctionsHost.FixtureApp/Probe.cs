@@ -11,6 +11,10 @@ internal static class Probe
         var folder = Environment.GetEnvironmentVariable("FIXTURE_PROBE_DIR")
             ?? throw new InvalidOperationException("FIXTURE_PROBE_DIR is not set.");
         var safeName = string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_'));
-        await File.WriteAllTextAsync(Path.Combine(folder, $"{safeName}.{Guid.NewGuid():N}"), content, cancellationToken);
+        var file = $"{safeName}.{Guid.NewGuid():N}";
+        // Written under a hidden name, then renamed: a test polling the folder never reads a file whose content is not there yet.
+        var hidden = Path.Combine(folder, "." + file);
+        await File.WriteAllTextAsync(hidden, content, cancellationToken);
+        File.Move(hidden, Path.Combine(folder, file));
     }
 }
