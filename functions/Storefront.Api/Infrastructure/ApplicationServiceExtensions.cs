@@ -25,6 +25,10 @@ public static class ApplicationServiceExtensions
         // sent to the host over gRPC and decoded there (host.json's log levels do not reach the worker). Failures
         // still come through at Warning and above.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // ASP.NET Core starts an Activity and a logging scope for every request as long as this category is enabled at
+        // any level, to correlate its request lines, which are below Warning anyway. (Request failures are logged by
+        // Kestrel's own category; the worker's invocations are traced by the Functions telemetry, not this Activity.)
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Npgsql", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
