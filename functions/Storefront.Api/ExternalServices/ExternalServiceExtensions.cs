@@ -71,7 +71,7 @@ public static class ExternalServiceExtensions
                 () => schedulingDelay.RecentAverage < starved);
         });
         builder.Services.AddHttpClient<TClient>(http => http.BaseAddress = options.BaseUrl)
-            .UseSocketsHttpHandler(WithoutCookies)
+            .UseSocketsHttpHandler(ForServiceCalls)
             .AddHttpMessageHandler(services => new HedgingHandler(services.GetRequiredKeyedService<HedgedCalls>(serviceName)));
     }
 
@@ -88,7 +88,7 @@ public static class ExternalServiceExtensions
 
         var budget = new HedgeBudget(options.HedgeBudgetRatio, options.HedgeBudgetBurst);
         builder.Services.AddHttpClient<TClient>(client => client.BaseAddress = options.BaseUrl)
-            .UseSocketsHttpHandler(WithoutCookies)
+            .UseSocketsHttpHandler(ForServiceCalls)
             .AddHttpMessageHandler(() => new HedgeBudgetHandler(budget))
             .AddStandardResilienceHandler()
             .Configure((resilience, services) =>
@@ -106,10 +106,15 @@ public static class ExternalServiceExtensions
     }
 
     /// <summary>
-    /// The services set no cookies and none should travel between calls; with cookies on, every request would look up
-    /// the handler's cookie container for its URL.
+    /// The services set no cookies and none should travel between calls (with cookies on, every request looks up the
+    /// handler's cookie container for its URL), and their APIs do not redirect (a redirect would be an error to see,
+    /// not to follow; following them costs a handler layer on every call).
     /// </summary>
-    private static void WithoutCookies(SocketsHttpHandler handler, IServiceProvider services) => handler.UseCookies = false;
+    private static void ForServiceCalls(SocketsHttpHandler handler, IServiceProvider services)
+    {
+        handler.UseCookies = false;
+        handler.AllowAutoRedirect = false;
+    }
 
     private static void ConfigureBreaker(HttpCircuitBreakerStrategyOptions breaker, ServiceOptions options, TimeSpan attemptTimeout, SchedulingDelay schedulingDelay)
     {
