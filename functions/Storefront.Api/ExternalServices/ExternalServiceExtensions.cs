@@ -1,11 +1,8 @@
-using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http.Resilience;
-using Polly;
-using Polly.CircuitBreaker;
-using Polly.RateLimiting;
+using Microsoft.Extensions.Logging;
 using Polly.Timeout;
 
 namespace Storefront.Api.ExternalServices;
@@ -56,28 +53,26 @@ public static class ExternalServiceExtensions
                 $"Services:{serviceName}: AttemptTimeout ({attemptTimeout}) plus HedgingDelay ({options.HedgingDelay}) must be less than Timeout ({options.Timeout}).");
         }
 
-        var budget = new HedgeBudget(options.HedgeBudgetRatio, options.HedgeBudgetBurst);
-        var client = builder.Services.AddHttpClient<TClient>(http => http.BaseAddress = options.BaseUrl)
-            .AddHttpMessageHandler(() => new HedgeBudgetHandler(budget));
-        client.AddStandardHedgingHandler()
-            .Configure((hedging, services) =>
-            {
-                hedging.TotalRequestTimeout.Timeout = options.Timeout;
-                hedging.Hedging.MaxHedgedAttempts = 1;
-                hedging.Hedging.Delay = options.HedgingDelay;
-                hedging.Hedging.ShouldHandle = args => ValueTask.FromResult(ShouldHedge(args.Outcome));
-                hedging.Endpoint.Timeout.Timeout = attemptTimeout;
-                ConfigureBreaker(hedging.Endpoint.CircuitBreaker, options, attemptTimeout, services.GetRequiredService<SchedulingDelay>());
-            });
-        // The library sets the action that sends a hedge in its own post-configuration; this one runs after it. No hedge
-        // while this process is starved of CPU: the first attempt is then slow because of the app, not the dependency,
-        // and a hedge would add work exactly where there is no room for it.
-        var starved = attemptTimeout / 4;
-        builder.Services.AddOptions<HttpStandardHedgingResilienceOptions>(client.Name).PostConfigure<SchedulingDelay>((hedging, schedulingDelay) =>
+        // One breaker and one budget per service, shared by the handlers that IHttpClientFactory creates over time.
+        builder.Services.AddKeyedSingleton(serviceName, (services, _) =>
         {
-            var sendHedge = hedging.Hedging.ActionGenerator;
-            hedging.Hedging.ActionGenerator = args => schedulingDelay.RecentAverage < starved && budget.TryTakeExtraAttempt() ? sendHedge(args) : null;
+            var schedulingDelay = services.GetRequiredService<SchedulingDelay>();
+            var breaker = new HttpCircuitBreakerStrategyOptions();
+            ConfigureBreaker(breaker, options, attemptTimeout, schedulingDelay);
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HedgingHandler).FullName!);
+            // No hedge while this process is starved of CPU: the first attempt is then slow because of the app, not the
+            // dependency, and a hedge would add work exactly where there is no room for it.
+            var starved = attemptTimeout / 4;
+            return new HedgedCalls(
+                HedgedCalls.AttemptPipeline(serviceName, breaker, attemptTimeout, logger),
+                options.Timeout,
+                options.HedgingDelay,
+                new HedgeBudget(options.HedgeBudgetRatio, options.HedgeBudgetBurst),
+                () => schedulingDelay.RecentAverage < starved);
         });
+        builder.Services.AddHttpClient<TClient>(http => http.BaseAddress = options.BaseUrl)
+            .UseSocketsHttpHandler(ForServiceCalls)
+            .AddHttpMessageHandler(services => new HedgingHandler(services.GetRequiredKeyedService<HedgedCalls>(serviceName)));
     }
 
     /// <summary>Calls that may be repeated but should not be doubled: jittered retries inside the call's timeout, within a budget.</summary>
@@ -93,6 +88,7 @@ public static class ExternalServiceExtensions
 
         var budget = new HedgeBudget(options.HedgeBudgetRatio, options.HedgeBudgetBurst);
         builder.Services.AddHttpClient<TClient>(client => client.BaseAddress = options.BaseUrl)
+            .UseSocketsHttpHandler(ForServiceCalls)
             .AddHttpMessageHandler(() => new HedgeBudgetHandler(budget))
             .AddStandardResilienceHandler()
             .Configure((resilience, services) =>
@@ -110,16 +106,15 @@ public static class ExternalServiceExtensions
     }
 
     /// <summary>
-    /// A hedge answers a slow or failed attempt, not a refused one: a 429 asks for less load, and an open circuit or a
-    /// full concurrency limit would refuse the hedge too. (A 503 is hedged: a dependency's instance that is briefly
-    /// unavailable is the case hedging is for, and the budget bounds it.)
+    /// The services set no cookies and none should travel between calls (with cookies on, every request looks up the
+    /// handler's cookie container for its URL), and their APIs do not redirect (a redirect would be an error to see,
+    /// not to follow; following them costs a handler layer on every call).
     /// </summary>
-    private static bool ShouldHedge(Outcome<HttpResponseMessage> outcome) => outcome switch
+    private static void ForServiceCalls(SocketsHttpHandler handler, IServiceProvider services)
     {
-        { Exception: BrokenCircuitException or RateLimiterRejectedException } => false,
-        { Result.StatusCode: HttpStatusCode.TooManyRequests } => false,
-        _ => HttpClientHedgingResiliencePredicates.IsTransient(outcome),
-    };
+        handler.UseCookies = false;
+        handler.AllowAutoRedirect = false;
+    }
 
     private static void ConfigureBreaker(HttpCircuitBreakerStrategyOptions breaker, ServiceOptions options, TimeSpan attemptTimeout, SchedulingDelay schedulingDelay)
     {

@@ -1,5 +1,8 @@
+using System.ComponentModel;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Storefront.Api.ExternalServices;
 
@@ -7,6 +10,11 @@ public sealed record StockLevel(string Sku, int Available, string Warehouse);
 
 public sealed record RatingSummary(string Sku, double Average, int Count);
 
+/// <summary>
+/// Marked immutable for HybridCache, which otherwise keeps a mutable type serialized and deserializes a copy for every
+/// caller: every product read in another currency would parse the whole rate table again.
+/// </summary>
+[ImmutableObject(true)]
 public sealed record FxRatesSnapshot(string Base, DateTimeOffset AsOf, IReadOnlyDictionary<string, decimal> Rates);
 
 /// <summary>Inventory service: <c>GET /stock/{sku}</c>.</summary>
@@ -24,7 +32,7 @@ public sealed class InventoryClient(HttpClient http)
         }
 
         response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync<StockLevel>(cancellationToken)
+        return await response.Content.ReadFromJsonAsync(ReadJsonContext.Default.StockLevel, cancellationToken)
             ?? throw new HttpRequestException("Inventory answered with an empty body.");
     }
 }
@@ -35,7 +43,7 @@ public sealed class ReviewsClient(HttpClient http)
     public const string ServiceName = "Reviews";
 
     public async Task<RatingSummary> GetSummaryAsync(string sku, CancellationToken cancellationToken) =>
-        await http.GetFromJsonAsync<RatingSummary>($"reviews/{Uri.EscapeDataString(sku)}/summary", cancellationToken)
+        await http.GetFromJsonAsync($"reviews/{Uri.EscapeDataString(sku)}/summary", ReadJsonContext.Default.RatingSummary, cancellationToken)
             ?? throw new HttpRequestException("Reviews answered with an empty body.");
 }
 
@@ -45,6 +53,16 @@ public sealed class FxClient(HttpClient http)
     public const string ServiceName = "Fx";
 
     public async Task<FxRatesSnapshot> GetRatesAsync(string baseCurrency, CancellationToken cancellationToken) =>
-        await http.GetFromJsonAsync<FxRatesSnapshot>($"rates?base={Uri.EscapeDataString(baseCurrency)}", cancellationToken)
+        await http.GetFromJsonAsync($"rates?base={Uri.EscapeDataString(baseCurrency)}", ReadJsonContext.Default.FxRatesSnapshot, cancellationToken)
             ?? throw new HttpRequestException("FX answered with an empty body.");
 }
+
+/// <summary>
+/// The read services' payloads, parsed by code generated at build time (the web defaults that ReadFromJsonAsync uses
+/// otherwise): two of them are parsed on every product read.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(StockLevel))]
+[JsonSerializable(typeof(RatingSummary))]
+[JsonSerializable(typeof(FxRatesSnapshot))]
+internal sealed partial class ReadJsonContext : JsonSerializerContext;

@@ -13,6 +13,8 @@ namespace Storefront.Api.Infrastructure;
 
 public static class ApplicationServiceExtensions
 {
+    private const string HostingDiagnostics = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
     /// <summary>Registers everything the function app needs; each feature folder adds its own services here.</summary>
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
@@ -25,6 +27,18 @@ public static class ApplicationServiceExtensions
         // sent to the host over gRPC and decoded there (host.json's log levels do not reach the worker). Failures
         // still come through at Warning and above.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // ASP.NET Core starts an Activity and a logging scope for every request as long as this category is enabled at
+        // any level, to correlate its request lines, which are below Warning anyway. (Request failures are logged by
+        // Kestrel's own category; the worker's invocations are traced by the Functions telemetry, not this Activity.)
+        // A provider-specific rule wins over every rule for all providers, so the rule is repeated for each provider
+        // that has rules of its own.
+        builder.Services.PostConfigure<LoggerFilterOptions>(options =>
+        {
+            foreach (var provider in options.Rules.Select(rule => rule.ProviderName).Distinct().ToArray())
+            {
+                options.Rules.Add(new LoggerFilterRule(provider, HostingDiagnostics, LogLevel.None, null));
+            }
+        });
         builder.Logging.AddFilter("Npgsql", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);

@@ -62,6 +62,15 @@ public static class PostgresExtensions
             var dataSourceBuilder = new NpgsqlDataSourceBuilder(connectionString);
             // Makes the app's sessions recognisable in pg_stat_activity unless the connection string names them.
             dataSourceBuilder.ConnectionStringBuilder.ApplicationName ??= AppName;
+            // Without it every command on a connection just taken from the pool is preceded by DISCARD ALL. The app
+            // keeps no session state (no SET, temporary tables, LISTEN or advisory locks; transactions are always
+            // ended), which the Entra connection below assumes as well; a connection string can still say otherwise.
+            var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+            if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
+            {
+                dataSourceBuilder.ConnectionStringBuilder.NoResetOnClose = true;
+            }
+
             dataSourceBuilder.UseLoggerFactory(services.GetRequiredService<ILoggerFactory>());
             return dataSourceBuilder.Build();
         });

@@ -42,6 +42,8 @@ public sealed class MinimalApi : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // As the app does (ApplicationServiceExtensions): no Activity and log scope per request from hosting diagnostics.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Configuration.AddInMemoryCollection(
             new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" }
