@@ -1,14 +1,28 @@
 using Npgsql;
 using NpgsqlTypes;
+using Storefront.Api.Infrastructure;
 
 namespace Storefront.Api.Catalog;
 
 public sealed record ProductRow(string Sku, string Name, string Description, decimal PriceUsd);
 
-/// <summary>Catalog reads from Postgres; every query is one round trip.</summary>
+/// <summary>Catalog reads from Postgres; every query is one round trip (two when it met a connection the server had closed).</summary>
 public sealed class ProductStore(NpgsqlDataSource dataSource)
 {
-    public async Task<ProductRow?> GetAsync(string sku, CancellationToken cancellationToken)
+    public Task<ProductRow?> GetAsync(string sku, CancellationToken cancellationToken) =>
+        dataSource.ReadAsync(token => ReadOneAsync(sku, token), cancellationToken);
+
+    public Task<Dictionary<string, ProductRow>> GetManyAsync(IReadOnlyCollection<string> skus, CancellationToken cancellationToken) =>
+        dataSource.ReadAsync(token => ReadManyAsync(skus, token), cancellationToken);
+
+    /// <summary>
+    /// Keyset pagination by sku (the primary key), optionally filtered by a case-insensitive name prefix;
+    /// reads one row more than asked to know whether another page follows.
+    /// </summary>
+    public Task<(IReadOnlyList<ProductRow> Rows, bool HasMore)> ListAsync(string? namePrefix, int limit, string? afterSku, CancellationToken cancellationToken) =>
+        dataSource.ReadAsync(token => ReadPageAsync(namePrefix, limit, afterSku, token), cancellationToken);
+
+    private async Task<ProductRow?> ReadOneAsync(string sku, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT sku, name, description, price_usd FROM products WHERE sku = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sku });
@@ -16,7 +30,7 @@ public sealed class ProductStore(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
-    public async Task<Dictionary<string, ProductRow>> GetManyAsync(IReadOnlyCollection<string> skus, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, ProductRow>> ReadManyAsync(IReadOnlyCollection<string> skus, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT sku, name, description, price_usd FROM products WHERE sku = ANY($1)");
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. skus] });
@@ -31,11 +45,7 @@ public sealed class ProductStore(NpgsqlDataSource dataSource)
         return rows;
     }
 
-    /// <summary>
-    /// Keyset pagination by sku (the primary key), optionally filtered by a case-insensitive name prefix;
-    /// reads one row more than asked to know whether another page follows.
-    /// </summary>
-    public async Task<(IReadOnlyList<ProductRow> Rows, bool HasMore)> ListAsync(string? namePrefix, int limit, string? afterSku, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<ProductRow> Rows, bool HasMore)> ReadPageAsync(string? namePrefix, int limit, string? afterSku, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
+using Storefront.Api.Infrastructure;
 
 namespace Storefront.Api.Health;
 
@@ -15,7 +16,8 @@ public sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCh
     {
         // Npgsql ignores cancellation while a new connection waits for the server's first reply (only the connection
         // Timeout, 15 s by default, ends that), so stop waiting at the deadline and let that attempt end on its own.
-        var schemaMigrated = await IsSchemaMigratedAsync(cancellationToken).WaitAsync(cancellationToken);
+        // A connection the server closed in a restart already behind it says nothing about the database now.
+        var schemaMigrated = await dataSource.ReadAsync(IsSchemaMigratedAsync, cancellationToken).WaitAsync(cancellationToken);
         return schemaMigrated ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("schema not migrated");
     }
 

@@ -32,6 +32,27 @@ public static class DataSourceExtensions
         return connections;
     }
 
+    /// <summary>
+    /// Runs a read; when it met a pooled connection that the server had already closed
+    /// (<see cref="Dependencies.IsClosedConnection"/>), empties the pool, whose other idle connections were closed
+    /// with it, and reads once more on a new connection. Npgsql hands out idle connections without checking them, so
+    /// after a restart or failover the first command fails (Npgsql then empties the pool itself when the server said
+    /// it was shutting down, not when the socket just broke); a read need not show that to its caller. Reads only: a
+    /// write that may have run is never sent twice.
+    /// </summary>
+    public static async Task<T> ReadAsync<T>(this NpgsqlDataSource dataSource, Func<CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await read(cancellationToken);
+        }
+        catch (Exception exception) when (Dependencies.IsClosedConnection(exception) && !cancellationToken.IsCancellationRequested)
+        {
+            dataSource.Clear();
+            return await read(cancellationToken);
+        }
+    }
+
     /// <summary>One statement with positional parameters ($1, $2, ...); returns the rows affected.</summary>
     public static async Task<int> ExecuteAsync(this NpgsqlDataSource dataSource, string sql, CancellationToken cancellationToken, params object[] parameters)
     {

@@ -23,6 +23,15 @@ public static class Dependencies
         && exception is NpgsqlException { IsTransient: true } or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException;
 
     /// <summary>
+    /// Whether a command failed because the server had already ended the session it was sent on: a restart or a
+    /// failover ends every session, and a pooled connection shows it only when it is next used. Another connection
+    /// works as soon as the server does.
+    /// </summary>
+    public static bool IsClosedConnection(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown }
+            or NpgsqlException { InnerException: IOException };
+
+    /// <summary>
     /// Whether queued work failed for a reason that retrying cannot fix: a service refused the request itself
     /// (a 4xx other than 408 Request Timeout and 429 Too Many Requests).
     /// </summary>

@@ -97,6 +97,33 @@ public sealed class PostgresRestartTests(StorefrontStack stack, ITestOutputHelpe
         Assert.Equal(workerPid, stack.Host.WorkerProcessId);
     }
 
+    /// <summary>
+    /// A restart ends every session, and the app's pool still holds the connections it had open: none of them may
+    /// cost a caller a 503 once the database answers again (a failover ends sessions the same way).
+    /// </summary>
+    [Fact]
+    public async Task Reads_right_after_a_restart_are_answered_although_the_pooled_connections_were_closed()
+    {
+        using var client = new HttpClient { BaseAddress = stack.Host.BaseAddress, Timeout = HangGuard };
+        var clock = Stopwatch.StartNew();
+        // Concurrent reads leave several open connections in the app's pool.
+        var warm = await Task.WhenAll(Enumerable.Range(1, Readers).Select(i => ReadAsync(client, $"SKU-{i:D5}", clock)));
+        Assert.All(warm, o => Assert.Equal(200, o.Status));
+
+        await stack.StopPostgresAsync();
+        await stack.StartPostgresAsync();
+
+        // One at a time, so that each read takes an idle pooled connection, as many reads as there were callers.
+        var after = new List<Outcome>();
+        for (var i = 1; i <= 2 * Readers; i++)
+        {
+            after.Add(await ReadAsync(client, $"SKU-{100 + i:D5}", clock));
+            after.Add(await ReadAsync(client, "NO-SUCH-SKU", clock));
+        }
+
+        Assert.All(after, o => Assert.True(o.Status is 200 or 404, $"status {o.Status} at {o.At.TotalSeconds:F1} s ({o.Detail})"));
+    }
+
     [Fact]
     public async Task An_order_placed_while_postgres_is_down_is_a_503_with_retry_after_and_writes_nothing_and_its_retry_succeeds()
     {

@@ -68,4 +68,27 @@ public sealed class FailureClassificationTests
         Assert.True(Dependencies.IsDatabaseFailure(new TimeoutException(), CancellationToken.None));
         Assert.False(Dependencies.IsDatabaseFailure(new NpgsqlException("invalid byte sequence"), CancellationToken.None));
     }
+
+    [Theory]
+    [InlineData(PostgresErrorCodes.AdminShutdown)]
+    [InlineData(PostgresErrorCodes.CrashShutdown)]
+    public void A_session_the_server_ended_is_a_closed_connection(string sqlState)
+    {
+        var ended = new PostgresException("terminating connection", "FATAL", "FATAL", sqlState);
+
+        Assert.True(Dependencies.IsClosedConnection(ended));
+    }
+
+    [Fact]
+    public void A_connection_that_broke_while_in_use_is_a_closed_connection() =>
+        Assert.True(Dependencies.IsClosedConnection(new NpgsqlException("Exception while writing to stream", new IOException("Broken pipe"))));
+
+    [Fact]
+    public void A_refused_statement_or_a_server_that_is_not_there_is_not_a_closed_connection()
+    {
+        Assert.False(Dependencies.IsClosedConnection(new PostgresException("duplicate key", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation)));
+        Assert.False(Dependencies.IsClosedConnection(new PostgresException("starting up", "FATAL", "FATAL", PostgresErrorCodes.CannotConnectNow)));
+        Assert.False(Dependencies.IsClosedConnection(new NpgsqlException("Failed to connect", new SocketException((int)SocketError.ConnectionRefused))));
+        Assert.False(Dependencies.IsClosedConnection(new NpgsqlException("Exception while reading from stream", new TimeoutException())));
+    }
 }
