@@ -181,14 +181,23 @@ public static class RunCommand
                 app.WaitFor(azuriteResource);
             }
 
-            foreach (var (name, value) in Overrides(settings, postgresConnection))
+            // The settings that differ from what local.settings.sample.json points at.
+            if (postgresConnection != SamplePostgres)
             {
-                app.WithEnvironment(name, value);
+                app.WithEnvironment("ConnectionStrings__Postgres", postgresParameter);
             }
 
             if (settings.ExternalStorage is not null || settings.AzuritePort != SampleAzuritePort)
             {
                 app.WithEnvironment("AzureWebJobsStorage", storageParameter);
+            }
+
+            if (settings.SimulatorPort != SampleSimulatorPort)
+            {
+                foreach (var service in DevStack.DevStack.ServiceNames)
+                {
+                    app.WithEnvironment($"Services__{service}__BaseUrl", $"http://127.0.0.1:{Text(settings.SimulatorPort)}");
+                }
             }
         }
 
@@ -256,7 +265,6 @@ public static class RunCommand
     {
         var ports = new List<(int Port, string What, string Hint)>
         {
-            (settings.AppPort, "app", "pass --port N or set STOREFRONT_PORT"),
             (settings.SimulatorPort, "service simulator", "set STOREFRONT_SIMULATOR_PORT"),
             (settings.DashboardPort, "dashboard", "set STOREFRONT_DASHBOARD_PORT"),
             (settings.DashboardPort + 1, "dashboard's OTLP endpoint", "set STOREFRONT_DASHBOARD_PORT"),
@@ -271,9 +279,9 @@ public static class RunCommand
             ports.AddRange(Enumerable.Range(settings.AzuritePort, 3).Select(p => (p, "Azurite", PortHint)));
         }
 
-        if (settings.NoApp)
+        if (!settings.NoApp)
         {
-            ports.RemoveAt(0);
+            ports.Add((settings.AppPort, "app", "pass --port N or set STOREFRONT_PORT"));
         }
 
         foreach (var (port, what, hint) in ports)
@@ -301,26 +309,6 @@ public static class RunCommand
             // The build copies it only when it existed at build time: the first run creates it after `dotnet run` built.
             File.Copy(local, Path.Combine(RepoPaths.ApiOutput, "local.settings.json"), overwrite: true);
         }
-    }
-
-    /// <summary>The settings that differ from what local.settings.sample.json points at (storage aside), as environment variables for the app.</summary>
-    private static Dictionary<string, string> Overrides(RunSettings settings, string postgresConnection)
-    {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (postgresConnection != SamplePostgres)
-        {
-            environment["ConnectionStrings__Postgres"] = postgresConnection;
-        }
-
-        if (settings.SimulatorPort != SampleSimulatorPort)
-        {
-            foreach (var service in DevStack.DevStack.ServiceNames)
-            {
-                environment[$"Services__{service}__BaseUrl"] = $"http://127.0.0.1:{Text(settings.SimulatorPort)}";
-            }
-        }
-
-        return environment;
     }
 
     private static string? FindOnPath(string name) =>
