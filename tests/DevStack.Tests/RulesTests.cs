@@ -71,6 +71,18 @@ public sealed class RulesTests
         Assert.Equal(["setpriv", "--pdeathsig=INT", "--", "/usr/lib/postgresql/15/bin/postgres", "-D", "/data"], ChildProcess.CommandLine(spec, asRoot: false));
     }
 
+    [Fact]
+    public void For_another_supervisor_a_child_with_a_user_runs_through_setpriv_alone()
+    {
+        var spec = new ProcessSpec("postgres", "/usr/lib/postgresql/15/bin/postgres", ["-D", "/data"]) { User = "postgres", StopSignal = Signals.Interrupt };
+        var (asRoot, asRootArguments) = spec.Command(asRoot: true);
+        Assert.Equal("setpriv", asRoot);
+        Assert.Equal(["--reuid=postgres", "--regid=postgres", "--init-groups", "--", "/usr/lib/postgresql/15/bin/postgres", "-D", "/data"], asRootArguments);
+        var (asUser, asUserArguments) = spec.Command(asRoot: false);
+        Assert.Equal("/usr/lib/postgresql/15/bin/postgres", asUser);
+        Assert.Equal(["-D", "/data"], asUserArguments);
+    }
+
     [Theory]
     [InlineData(null, 10_000)]
     [InlineData("", 10_000)]

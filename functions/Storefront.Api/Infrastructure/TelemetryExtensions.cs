@@ -22,10 +22,14 @@ public static class TelemetryExtensions
     /// <summary>Set to <c>console</c> to print traces, metrics and logs locally (off by default).</summary>
     public const string ExporterSetting = "OTEL_EXPORTER";
 
+    /// <summary>The standard OTLP endpoint setting; locally the run command's AppHost sets it to its dashboard.</summary>
+    public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
     /// <summary>
     /// OpenTelemetry in the worker: function invocations, outgoing HTTP calls and Npgsql commands as traces, HTTP
     /// client and Npgsql metrics, logs. Exported to Application Insights (Entra-authenticated) when its connection
-    /// string is set, to the console when <c>OTEL_EXPORTER=console</c>; otherwise not registered at all.
+    /// string is set; otherwise over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the local dashboard); to the
+    /// console when <c>OTEL_EXPORTER=console</c>; with none of them, not registered at all.
     /// </summary>
     public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
     {
@@ -34,7 +38,9 @@ public static class TelemetryExtensions
         var connectionString = builder.Configuration[ApplicationInsightsConnectionString];
         var toAzureMonitor = !string.IsNullOrWhiteSpace(connectionString);
         var toConsole = string.Equals(builder.Configuration[ExporterSetting], "console", StringComparison.OrdinalIgnoreCase);
-        if (!toAzureMonitor && !toConsole)
+        // Never next to Azure Monitor: in Azure, telemetry goes where the template says, whatever else is set.
+        var toOtlp = !toAzureMonitor && !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointSetting]);
+        if (!toAzureMonitor && !toOtlp && !toConsole)
         {
             return builder;
         }
@@ -56,6 +62,12 @@ public static class TelemetryExtensions
                     options.Credential = AzureCredentials.Create(clientId);
                 }
             });
+        }
+
+        if (toOtlp)
+        {
+            // Endpoint, protocol, headers and service name from the standard OTEL_* settings.
+            telemetry.UseOtlpExporter();
         }
 
         if (toConsole)

@@ -55,6 +55,17 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     public static async Task<AzuriteServer> StartAsync(AzuriteOptions options, Action<string> log, CancellationToken cancellationToken)
     {
+        var server = await PrepareAsync(options, log, cancellationToken);
+        await server.StartAsync(cancellationToken);
+        return server;
+    }
+
+    /// <summary>
+    /// Everything before the emulator runs (its binary, the state folder, a killed run's leftover); then either
+    /// <see cref="StartAsync(CancellationToken)"/> runs <see cref="Spec"/>, or another supervisor does (the run command's AppHost).
+    /// </summary>
+    public static async Task<AzuriteServer> PrepareAsync(AzuriteOptions options, Action<string> log, CancellationToken cancellationToken)
+    {
         if (!File.Exists(RepoPaths.AzuriteBin))
         {
             throw new InvalidOperationException($"{RepoPaths.AzuriteBin} not found: install Azurite with `npm ci --prefix infra/local` (./infra/local/run.sh and test.sh do)");
@@ -64,8 +75,43 @@ public sealed class AzuriteServer : IAsyncDisposable
         var server = new AzuriteServer(options, log);
         await server._pidFile.ClearStaleAsync(Signals.Terminate, log, cancellationToken);
         StateFolder.RotateLog(options.LogFile);
-        await server.StartAsync(cancellationToken);
+        Directory.CreateDirectory(server.DataDirectory);
         return server;
+    }
+
+    public string DataDirectory => Path.Combine(_options.StateDirectory, "azurite");
+
+    /// <summary>The emulator in the foreground; SIGTERM stops it, which lets it close its metadata databases, so queued messages survive a restart.</summary>
+    public ProcessSpec Spec =>
+        new("azurite", RepoPaths.AzuriteBin,
+        [
+            "--blobHost", "127.0.0.1", "--blobPort", Text(_options.BlobPort),
+            "--queueHost", "127.0.0.1", "--queuePort", Text(_options.QueuePort),
+            "--tableHost", "127.0.0.1", "--tablePort", Text(_options.TablePort),
+            "--location", DataDirectory, "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--silent",
+        ])
+        {
+            LogFile = _options.LogFile,
+            StopSignal = Signals.Terminate,
+        };
+
+    /// <summary>One try: does the queue service answer (any answer will do; unauthenticated it is 403)?</summary>
+    public static async Task<bool> AnswersAsync(int queuePort, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{Text(queuePort)}/{Account}?comp=list"), cancellationToken);
+            return true;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     /// <summary>Starts the emulator (again, after <see cref="StopAsync"/>) and waits until its queue service answers.</summary>
@@ -81,20 +127,9 @@ public sealed class AzuriteServer : IAsyncDisposable
             await Ports.EnsureFreeAsync(port, "Azurite", _options.PortHint, cancellationToken);
         }
 
-        var data = Path.Combine(_options.StateDirectory, "azurite");
-        Directory.CreateDirectory(data);
-        _log($"starting Azurite on 127.0.0.1:{_options.BlobPort}/{_options.QueuePort}/{_options.TablePort} (data {data}, log {_options.LogFile})");
-        string[] arguments =
-        [
-            "--blobHost", "127.0.0.1", "--blobPort", Text(_options.BlobPort),
-            "--queueHost", "127.0.0.1", "--queuePort", Text(_options.QueuePort),
-            "--tableHost", "127.0.0.1", "--tablePort", Text(_options.TablePort),
-            "--location", data, "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--silent",
-        ];
-        // SIGTERM lets Azurite close its metadata databases, so queued messages survive a restart.
-        _server = await ChildProcess.StartAsync(
-            new ProcessSpec("azurite", RepoPaths.AzuriteBin, arguments) { LogFile = _options.LogFile, StopSignal = Signals.Terminate },
-            cancellationToken);
+        Directory.CreateDirectory(DataDirectory);
+        _log($"starting Azurite on 127.0.0.1:{_options.BlobPort}/{_options.QueuePort}/{_options.TablePort} (data {DataDirectory}, log {_options.LogFile})");
+        _server = await ChildProcess.StartAsync(Spec, cancellationToken);
         await _pidFile.WriteAsync(_server, cancellationToken);
         await WaitReadyAsync(cancellationToken);
     }
@@ -117,24 +152,9 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     private async Task WaitReadyAsync(CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var probe = new Uri($"http://127.0.0.1:{Text(_options.QueuePort)}/{Account}?comp=list");
         var deadline = DateTime.UtcNow + StartBound;
-        while (true)
+        while (!await AnswersAsync(_options.QueuePort, cancellationToken))
         {
-            try
-            {
-                // Any answer will do (unauthenticated: 403): the service is up.
-                using var response = await http.GetAsync(probe, cancellationToken);
-                return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-            }
-
             if (_server!.HasExited || DateTime.UtcNow > deadline)
             {
                 var tail = await StateFolder.TailAsync(_options.LogFile, 20, cancellationToken);

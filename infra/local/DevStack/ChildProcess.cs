@@ -18,6 +18,15 @@ public sealed record ProcessSpec(string Name, string FileName, IReadOnlyList<str
 
     /// <summary>The OS user to run it as (only as root; PostgreSQL refuses to run as root).</summary>
     public string? User { get; init; }
+
+    /// <summary>
+    /// The command for a supervisor other than <see cref="ChildProcess"/> (the run command's AppHost hands it to DCP):
+    /// the program itself, or as root with a <see cref="User"/>, setpriv to that user, which execs in place.
+    /// </summary>
+    public (string FileName, IReadOnlyList<string> Arguments) Command(bool asRoot) =>
+        asRoot && User is { } user
+            ? ("setpriv", [$"--reuid={user}", $"--regid={user}", "--init-groups", "--", FileName, .. Arguments])
+            : (FileName, Arguments);
 }
 
 /// <summary>

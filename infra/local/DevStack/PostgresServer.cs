@@ -137,8 +137,22 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Finds the binaries, prepares the OS user, runs initdb on first use, starts the server and creates the role and database.</summary>
     public static async Task<PostgresServer> StartAsync(PostgresOptions options, Action<string> log, CancellationToken cancellationToken)
     {
+        var server = await PrepareAsync(options, log, cancellationToken);
+        await server.StartAsync(cancellationToken);
+        await server.ProvisionAsync(cancellationToken);
+        return server;
+    }
+
+    /// <summary>
+    /// Everything before the server runs: finds the binaries, prepares the OS user (as root), runs initdb on first use or
+    /// clears what a crashed server left. Then either <see cref="StartAsync(CancellationToken)"/> runs <see cref="Spec"/>,
+    /// or another supervisor does (the run command's AppHost) and calls <see cref="ProvisionAsync"/> once it accepts connections.
+    /// </summary>
+    public static async Task<PostgresServer> PrepareAsync(PostgresOptions options, Action<string> log, CancellationToken cancellationToken)
+    {
         var bin = FindBinaries();
         StateFolder.Ensure(options.StateDirectory);
+        StateFolder.Ensure(Path.GetDirectoryName(Path.GetFullPath(options.LogFile))!);
         string? user = null;
         var data = DataDirectoryFor(options.StateDirectory, userCanReachState: true);
         if (Environment.IsPrivilegedProcess)
@@ -170,9 +184,72 @@ public sealed class PostgresServer : IAsyncDisposable
             await server.InitDbAsync(cancellationToken);
         }
 
-        await server.StartAsync(cancellationToken);
-        await server.ProvisionAsync(cancellationToken);
         return server;
+    }
+
+    /// <summary>
+    /// The server in the foreground on 127.0.0.1, as the cluster's OS user. Its stop signal is SIGINT, PostgreSQL's fast
+    /// shutdown (SIGTERM's smart shutdown would wait for every pooled session to close).
+    /// </summary>
+    public ProcessSpec Spec
+    {
+        get
+        {
+            var settings = new List<string>
+            {
+                "listen_addresses=127.0.0.1",
+                // Double quotes: the list syntax of this setting, for a path with spaces or commas.
+                $"unix_socket_directories=\"{DataDirectory}\"",
+                "max_connections=200",
+                "synchronous_commit=off",
+                "log_min_messages=warning",
+                "log_connections=off",
+                "log_disconnections=off",
+            };
+            if (_options.Throwaway)
+            {
+                settings.AddRange(["fsync=off", "full_page_writes=off"]);
+            }
+
+            var arguments = new List<string> { "-D", DataDirectory, "-p", Port.ToString(CultureInfo.InvariantCulture) };
+            arguments.AddRange(settings.SelectMany(setting => new[] { "-c", setting }));
+            return new ProcessSpec("postgres", Path.Combine(_bin, "postgres"), arguments) { LogFile = LogFile, StopSignal = Signals.Interrupt, User = _user };
+        }
+    }
+
+    /// <summary>One try: does the server accept the superuser over its unix socket (it is up and past recovery)?</summary>
+    public async Task<bool> AcceptsConnectionsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(SuperuserConnectionString);
+            await connection.OpenAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception exception) when (exception is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Asks the postmaster running on this data (postmaster.pid) for a fast shutdown (SIGINT), whoever started it; for a
+    /// supervisor that would send SIGTERM, a smart shutdown that waits for every pooled session. False when none runs.
+    /// </summary>
+    public bool RequestFastShutdown()
+    {
+        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
+        try
+        {
+            return File.Exists(pidFile)
+                && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                && ProcFs.CommandLine(pid).Contains("postgres", StringComparison.Ordinal)
+                && Signals.Send(pid, Signals.Interrupt);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Starts the server on its data (again, after <see cref="StopAsync"/>) and waits until it accepts connections.</summary>
@@ -185,28 +262,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
         await Ports.EnsureFreeAsync(Port, "PostgreSQL", _options.PortHint, cancellationToken);
         _log($"starting PostgreSQL on 127.0.0.1:{Port} (data {DataDirectory}, log {LogFile})");
-        var settings = new List<string>
-        {
-            "listen_addresses=127.0.0.1",
-            // Double quotes: the list syntax of this setting, for a path with spaces or commas.
-            $"unix_socket_directories=\"{DataDirectory}\"",
-            "max_connections=200",
-            "synchronous_commit=off",
-            "log_min_messages=warning",
-            "log_connections=off",
-            "log_disconnections=off",
-        };
-        if (_options.Throwaway)
-        {
-            settings.AddRange(["fsync=off", "full_page_writes=off"]);
-        }
-
-        var arguments = new List<string> { "-D", DataDirectory, "-p", Port.ToString(CultureInfo.InvariantCulture) };
-        arguments.AddRange(settings.SelectMany(setting => new[] { "-c", setting }));
-        // SIGINT is PostgreSQL's fast shutdown (SIGTERM's smart shutdown would wait for every pooled session to close).
-        _server = await ChildProcess.StartAsync(
-            new ProcessSpec("postgres", Path.Combine(_bin, "postgres"), arguments) { LogFile = LogFile, StopSignal = Signals.Interrupt, User = _user },
-            cancellationToken);
+        _server = await ChildProcess.StartAsync(Spec, cancellationToken);
         await _pidFile.WriteAsync(_server, cancellationToken);
         await WaitReadyAsync(cancellationToken);
     }
@@ -347,8 +403,8 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Role and database "storefront", when missing (idempotent).</summary>
-    private async Task ProvisionAsync(CancellationToken cancellationToken)
+    /// <summary>Role and database "storefront", when missing (idempotent); the server must accept connections.</summary>
+    public async Task ProvisionAsync(CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(SuperuserConnectionString);
         await connection.OpenAsync(cancellationToken);

@@ -1,11 +1,14 @@
-namespace Storefront.DevStack.Cli;
+using Storefront.DevStack;
 
-/// <summary>The run command's settings: its options and the STOREFRONT_* environment variables (see infra/local/README.md).</summary>
+namespace Storefront.AppHost;
+
+/// <summary>The run command's settings: its options and the STOREFRONT_* environment variables (see infra/README.md).</summary>
 public sealed record RunSettings(
     int AppPort,
     bool LocalHost,
     bool NoApp,
     int SimulatorPort,
+    int DashboardPort,
     int PostgresPort,
     int AzuritePort,
     string? ExternalPostgres,
@@ -18,6 +21,7 @@ public sealed record RunSettings(
         localHost,
         noApp,
         Port("STOREFRONT_SIMULATOR_PORT") ?? 7081,
+        Port("STOREFRONT_DASHBOARD_PORT") ?? 18888,
         Port("STOREFRONT_PG_PORT") ?? 55432,
         Port("STOREFRONT_AZURITE_PORT") ?? 10000,
         Value("STOREFRONT_POSTGRES"),

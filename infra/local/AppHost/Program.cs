@@ -1,9 +1,9 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
+using Storefront.AppHost;
 using Storefront.DevStack;
-using Storefront.DevStack.Cli;
 
-// Exit codes: the app host's when it ended by itself, 1 failure, 2 bad usage, 130 stopped by a signal.
+// The run command: ./infra/local/run.sh [--port N] [--local-host] [--no-app] (see infra/README.md).
+// Exit codes: 0 stopped by Ctrl-C/SIGTERM, 1 failure (a resource failed or stopped by itself), 2 bad usage.
 var port = new Option<int>("--port")
 {
     Description = "The app's port (default 7071, or STOREFRONT_PORT).",
@@ -19,8 +19,13 @@ port.Validators.Add(result =>
 var localHost = new Option<bool>("--local-host") { Description = "Run the app with infra/local/FunctionsHost.Cli even when Azure Functions Core Tools (func) are on PATH." };
 var noApp = new Option<bool>("--no-app") { Description = "Everything but the app (to run `func start` or a debugger yourself)." };
 
-var run = new Command("run", "PostgreSQL, Azurite, migrations and demo data, the service simulator and the app; Ctrl-C stops everything it started.") { port, localHost, noApp };
-run.SetAction(async (parse, _) =>
+var root = new RootCommand(
+    "The storefront on this machine: PostgreSQL, Azurite, migrations and demo data, the service simulator and the app, " +
+    "orchestrated by an Aspire AppHost (executables only, no container engine) with its dashboard; Ctrl-C stops everything.")
+{
+    port, localHost, noApp,
+};
+root.SetAction(async (parse, _) =>
 {
     RunSettings settings;
     try
@@ -33,26 +38,18 @@ run.SetAction(async (parse, _) =>
         return 2;
     }
 
-    // Our own handlers rather than the parser's: stopping in order (app, simulator, Azurite, PostgreSQL) takes longer
-    // than its grace period, after which it would end the process.
-    using var stop = new CancellationTokenSource();
-    using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-    using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-    using var hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
-    return await RunCommand.RunAsync(settings, stop.Token);
-
-    void Stop(PosixSignalContext context)
-    {
-        context.Cancel = true;
-        if (!stop.IsCancellationRequested)
-        {
-            Console.Error.WriteLine("[run] stopping everything this run started...");
-            stop.Cancel();
-        }
-    }
+    // The AppHost's host handles Ctrl-C and SIGTERM itself (and stops every resource through DCP).
+    return await RunCommand.RunAsync(settings);
 });
 
-var root = new RootCommand("The storefront's local dev stack (see infra/local/README.md).") { run };
+// The one-shot migrate-and-seed resource runs this same program: the dev stack library's migrations and seed.
+var migrateAndSeed = new Command(RunCommand.MigrateAndSeedCommand, "Internal: the run command's migrate-and-seed step (ConnectionStrings__Postgres, STOREFRONT_SEED_PRODUCTS).")
+{
+    Hidden = true,
+};
+migrateAndSeed.SetAction((_, cancellationToken) => RunCommand.MigrateAndSeedAsync(cancellationToken));
+root.Add(migrateAndSeed);
+
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
