@@ -26,21 +26,19 @@ public sealed class AzuriteServer : IAsyncDisposable
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
 
     private readonly AzuriteOptions _options;
     private readonly Action<string> _log;
-    private readonly PidFile _pidFile;
-    private ChildProcess? _server;
+    private readonly SupervisedServer _server;
 
     private AzuriteServer(AzuriteOptions options, Action<string> log)
     {
         _options = options;
         _log = log;
-        _pidFile = new PidFile(Path.Combine(options.StateDirectory, "azurite.pid"), "Azurite");
+        _server = new SupervisedServer("Azurite", Path.Combine(options.StateDirectory, "azurite.pid"), Signals.Terminate, TimeSpan.FromSeconds(30), log);
     }
 
-    public bool IsRunning => _server is { HasExited: false };
+    public bool IsRunning => _server.IsRunning;
 
     public AzuriteOptions Options => _options;
 
@@ -73,7 +71,7 @@ public sealed class AzuriteServer : IAsyncDisposable
 
         StateFolder.Ensure(options.StateDirectory);
         var server = new AzuriteServer(options, log);
-        await server._pidFile.ClearStaleAsync(Signals.Terminate, log, cancellationToken);
+        await server._server.ClearStaleAsync(cancellationToken);
         StateFolder.RotateLog(options.LogFile);
         Directory.CreateDirectory(server.DataDirectory);
         return server;
@@ -129,24 +127,11 @@ public sealed class AzuriteServer : IAsyncDisposable
 
         Directory.CreateDirectory(DataDirectory);
         _log($"starting Azurite on 127.0.0.1:{_options.BlobPort}/{_options.QueuePort}/{_options.TablePort} (data {DataDirectory}, log {_options.LogFile})");
-        _server = await ChildProcess.StartAsync(Spec, cancellationToken);
-        await _pidFile.WriteAsync(_server, cancellationToken);
+        await _server.StartAsync(Spec, cancellationToken);
         await WaitReadyAsync(cancellationToken);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken = default)
-    {
-        if (_server is null)
-        {
-            return;
-        }
-
-        _log($"stopping Azurite (pid {_server.Id})");
-        await _server.StopAsync(StopGrace, cancellationToken);
-        await _server.DisposeAsync();
-        _server = null;
-        _pidFile.Delete();
-    }
+    public Task StopAsync(CancellationToken cancellationToken = default) => _server.StopAsync(cancellationToken);
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
@@ -155,7 +140,7 @@ public sealed class AzuriteServer : IAsyncDisposable
         var deadline = DateTime.UtcNow + StartBound;
         while (!await AnswersAsync(_options.QueuePort, cancellationToken))
         {
-            if (_server!.HasExited || DateTime.UtcNow > deadline)
+            if (_server.HasExited || DateTime.UtcNow > deadline)
             {
                 var tail = await StateFolder.TailAsync(_options.LogFile, 20, cancellationToken);
                 throw new InvalidOperationException($"Azurite did not start; see {_options.LogFile}:\n{tail}");

@@ -40,14 +40,12 @@ public sealed class PostgresServer : IAsyncDisposable
     // A unix socket path is limited to 107 bytes; "/.s.PGSQL.<port>" adds up to 17.
     private const int MaxSocketDirectoryLength = 88;
     private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(60);
 
     private readonly PostgresOptions _options;
     private readonly Action<string> _log;
     private readonly string _bin;
     private readonly string? _user;
-    private readonly PidFile _pidFile;
-    private ChildProcess? _server;
+    private readonly SupervisedServer _server;
 
     private PostgresServer(PostgresOptions options, Action<string> log, string bin, string? user, string dataDirectory)
     {
@@ -56,7 +54,7 @@ public sealed class PostgresServer : IAsyncDisposable
         _bin = bin;
         _user = user;
         DataDirectory = dataDirectory;
-        _pidFile = new PidFile(Path.Combine(options.StateDirectory, "postgres.pid"), "PostgreSQL");
+        _server = new SupervisedServer("PostgreSQL", Path.Combine(options.StateDirectory, "postgres.pid"), Signals.Interrupt, TimeSpan.FromSeconds(60), log);
     }
 
     public int Port => _options.Port;
@@ -65,7 +63,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public string LogFile => _options.LogFile;
 
-    public bool IsRunning => _server is { HasExited: false };
+    public bool IsRunning => _server.IsRunning;
 
     /// <summary>The app's connection: the storefront role over TCP.</summary>
     public string ConnectionString => ConnectionStringFor(Port);
@@ -173,7 +171,7 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         var server = new PostgresServer(options, log, bin, user, data);
-        await server._pidFile.ClearStaleAsync(Signals.Interrupt, log, cancellationToken);
+        await server._server.ClearStaleAsync(cancellationToken);
         StateFolder.RotateLog(options.LogFile);
         if (File.Exists(Path.Combine(data, "PG_VERSION")))
         {
@@ -262,25 +260,12 @@ public sealed class PostgresServer : IAsyncDisposable
 
         await Ports.EnsureFreeAsync(Port, "PostgreSQL", _options.PortHint, cancellationToken);
         _log($"starting PostgreSQL on 127.0.0.1:{Port} (data {DataDirectory}, log {LogFile})");
-        _server = await ChildProcess.StartAsync(Spec, cancellationToken);
-        await _pidFile.WriteAsync(_server, cancellationToken);
+        await _server.StartAsync(Spec, cancellationToken);
         await WaitReadyAsync(cancellationToken);
     }
 
     /// <summary>Fast shutdown; the data stays.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken = default)
-    {
-        if (_server is null)
-        {
-            return;
-        }
-
-        _log($"stopping PostgreSQL (pid {_server.Id})");
-        await _server.StopAsync(StopGrace, cancellationToken);
-        await _server.DisposeAsync();
-        _server = null;
-        _pidFile.Delete();
-    }
+    public Task StopAsync(CancellationToken cancellationToken = default) => _server.StopAsync(cancellationToken);
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
@@ -392,7 +377,7 @@ public sealed class PostgresServer : IAsyncDisposable
             }
             catch (Exception exception) when (exception is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
             {
-                if (_server!.HasExited || DateTime.UtcNow > deadline)
+                if (_server.HasExited || DateTime.UtcNow > deadline)
                 {
                     var tail = await StateFolder.TailAsync(LogFile, 20, cancellationToken);
                     throw new InvalidOperationException($"PostgreSQL did not start on port {Port} ({exception.Message}); see {LogFile}:\n{tail}");
