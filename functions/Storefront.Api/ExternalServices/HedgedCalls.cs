@@ -106,7 +106,7 @@ public sealed class HedgingHandler(HedgedCalls calls) : DelegatingHandler
                 await Task.WhenAny(primary, Task.Delay(calls.HedgingDelay)).ConfigureAwait(false);
             }
 
-            if ((primary.IsCompleted && !HedgeAfter(primary)) || request.Content is not null || !calls.TryTakeHedge())
+            if ((primary.IsCompleted && !await HedgeAfterAsync(primary).ConfigureAwait(false)) || request.Content is not null || !calls.TryTakeHedge())
             {
                 return await primary.ConfigureAwait(false);
             }
@@ -115,10 +115,10 @@ public sealed class HedgingHandler(HedgedCalls calls) : DelegatingHandler
             var hedge = AttemptAsync(Copy(request), hedgeCall.Token);
             var first = await Task.WhenAny(primary, hedge).ConfigureAwait(false);
             var second = first == primary ? hedge : primary;
-            if (HedgeAfter(first))
+            if (await HedgeAfterAsync(first).ConfigureAwait(false))
             {
                 // The first to finish failed: the other one's outcome, whatever it is, is the call's.
-                DisposeResponse(first);
+                _ = DisposeWhenDoneAsync(first);
                 return await second.ConfigureAwait(false);
             }
 
@@ -140,12 +140,22 @@ public sealed class HedgingHandler(HedgedCalls calls) : DelegatingHandler
         }
     }
 
-    private static bool HedgeAfter(Task<HttpResponseMessage> attempt) => attempt.Status switch
+    /// <summary>Whether a finished attempt failed in a way worth a hedge (awaiting it does not wait: it has finished).</summary>
+    private static async ValueTask<bool> HedgeAfterAsync(Task<HttpResponseMessage> attempt)
     {
-        TaskStatus.RanToCompletion => HedgedCalls.ShouldHedge(Outcome.FromResult(attempt.Result)),
-        TaskStatus.Faulted => HedgedCalls.ShouldHedge(Outcome.FromException<HttpResponseMessage>(attempt.Exception!.InnerException!)),
-        _ => false,
-    };
+        try
+        {
+            return HedgedCalls.ShouldHedge(Outcome.FromResult(await attempt.ConfigureAwait(false)));
+        }
+        catch (OperationCanceledException) when (attempt.IsCanceled)
+        {
+            return false;
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            return HedgedCalls.ShouldHedge(Outcome.FromException<HttpResponseMessage>(exception));
+        }
+    }
 
     /// <summary>A read's second attempt: a request can be sent once, so the hedge sends a copy (reads carry no content).</summary>
     private static HttpRequestMessage Copy(HttpRequestMessage request)
@@ -168,15 +178,7 @@ public sealed class HedgingHandler(HedgedCalls calls) : DelegatingHandler
     private Task<HttpResponseMessage> SendNextAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
         base.SendAsync(request, cancellationToken);
 
-    private static void DisposeResponse(Task<HttpResponseMessage> attempt)
-    {
-        if (attempt.Status == TaskStatus.RanToCompletion)
-        {
-            attempt.Result.Dispose();
-        }
-    }
-
-    /// <summary>The losing attempt is not awaited by the caller: its answer, if one still comes, is released here.</summary>
+    /// <summary>An attempt whose answer the caller does not get: its answer, if there is or still comes one, is released here.</summary>
     private static async Task DisposeWhenDoneAsync(Task<HttpResponseMessage> attempt)
     {
         try
