@@ -70,7 +70,13 @@ public static class ExternalServiceExtensions
                 new HedgeBudget(options.HedgeBudgetRatio, options.HedgeBudgetBurst),
                 () => schedulingDelay.RecentAverage < starved);
         });
-        builder.Services.AddHttpClient<TClient>(http => http.BaseAddress = options.BaseUrl)
+        builder.Services.AddHttpClient<TClient>(http =>
+            {
+                http.BaseAddress = options.BaseUrl;
+                // The hedging handler bounds the whole call; HttpClient's own 100 s timeout would only add a timer per call
+                // (the library's standard hedging handler turns it off for the same reason).
+                http.Timeout = Timeout.InfiniteTimeSpan;
+            })
             .UseSocketsHttpHandler(ForServiceCalls)
             .AddHttpMessageHandler(services => new HedgingHandler(services.GetRequiredKeyedService<HedgedCalls>(serviceName)));
     }
