@@ -62,6 +62,9 @@ public sealed class StorefrontStack : IAsyncLifetime
         settings["Recovery__StrandedAfter"] = "00:00:05";
         settings["Recovery__MaxBackoff"] = "00:00:02";
         settings["Recovery__RetryBudget"] = RetryBudget.ToString();
+        // No test changes a product: a long cache period keeps "read recently" true in the outage test however slowly the
+        // database stops on a busy machine.
+        settings["Catalog__ProductCacheDuration"] = "00:10:00";
         foreach (var service in DevStack.DevStack.ServiceNames)
         {
             settings[$"Services__{service}__BreakerMinimumThroughput"] = "5";

@@ -138,5 +138,5 @@ public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore s
 
     private static string ServerTiming(IEnumerable<DependencyTiming> timings) => string.Join(
         ", ",
-        timings.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name};dur={t.Duration.TotalMilliseconds:0.0}{(t.Failed ? ";desc=\"failed\"" : string.Empty)}")));
+        timings.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name};dur={t.Duration.TotalMilliseconds:0.0}{(t.Failed ? ";desc=\"failed\"" : t.Cached ? ";desc=\"cached\"" : string.Empty)}")));
 }

@@ -25,6 +25,12 @@ public sealed class CatalogOptions
     /// </summary>
     public TimeSpan RowReadTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// How long a product read keeps a product's row (name, description, USD price) in memory (<see cref="ProductCache"/>);
+    /// a change to a product shows within this time. Zero reads the database every time.
+    /// </summary>
+    public TimeSpan ProductCacheDuration { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How many products of one lookup call their services at the same time.</summary>
     public int LookupConcurrency { get; set; } = 8;
 }

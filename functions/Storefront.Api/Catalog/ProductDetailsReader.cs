@@ -15,15 +15,18 @@ public enum ProductReadStatus
 /// <summary>What one product read produced, with each dependency's duration for Server-Timing.</summary>
 public sealed record ProductReadResult(ProductReadStatus Status, ProductDetails? Product, IReadOnlyList<DependencyTiming> Timings);
 
-public sealed record DependencyTiming(string Name, TimeSpan Duration, bool Failed);
+/// <param name="Cached">The part came from this instance's memory, not from the dependency.</param>
+public sealed record DependencyTiming(string Name, TimeSpan Duration, bool Failed, bool Cached = false);
 
 /// <summary>
 /// The catalog's fan-out: the product row, stock, rating and the exchange rate are independent, so
 /// they start together and the answer takes as long as the slowest of them, bounded by the request
-/// budget. A service that fails, times out or has its circuit open only leaves its part null.
+/// budget. A service that fails, times out or has its circuit open only leaves its part null. The row of a product
+/// read recently comes from memory (<see cref="ProductCache"/>).
 /// </summary>
 public sealed class ProductDetailsReader(
     ProductStore store,
+    ProductCache products,
     InventoryClient inventory,
     ReviewsClient reviews,
     FxRates fxRates,
@@ -41,16 +44,15 @@ public sealed class ProductDetailsReader(
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(Remaining(waited));
-        using var rowBound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        rowBound.CancelAfter(options.Value.RowReadTimeout);
 
         // The slowest calls are sent first: the services answer in tens of milliseconds, the row in about one, so the
         // time spent sending the row's query is not added to the answer's latency.
         var enrichment = StartEnrichment(sku, budget.Token, cancellationToken);
         var rates = RatesFor(currency, budget.Token, cancellationToken);
-        var product = Measure("db", () => store.GetAsync(sku, rowBound.Token), cancellationToken);
+        var row = products.TryGet(sku, out var cached)
+            ? new Outcome<ProductRow?>(cached, false, new DependencyTiming("db", TimeSpan.Zero, false, Cached: true))
+            : await LoadRowAsync(sku, cancellationToken);
 
-        var row = await product;
         if (row.Value is null)
         {
             // Nothing to show: stop the calls still in flight instead of waiting for them.
@@ -63,7 +65,7 @@ public sealed class ProductDetailsReader(
         var rate = await rates;
         var details = await ComposeAsync(row.Value, currency, rate, enrichment);
         var timings = new[] { row.Timing, (await enrichment.Stock).Timing, (await enrichment.Rating).Timing, rate.Timing }
-            .Where(t => t.Duration > TimeSpan.Zero || t.Failed)
+            .Where(t => t.Duration > TimeSpan.Zero || t.Failed || t.Cached)
             .ToArray();
         return details is null
             ? new ProductReadResult(ProductReadStatus.UnsupportedCurrency, null, timings)
@@ -95,6 +97,14 @@ public sealed class ProductDetailsReader(
 
         var notFound = skus.Where(sku => !rows.ContainsKey(sku)).ToArray();
         return (details.OfType<ProductDetails>().ToArray(), notFound, unsupported);
+    }
+
+    /// <summary>The row from the database, within its own bound (<see cref="CatalogOptions.RowReadTimeout"/>).</summary>
+    private async Task<Outcome<ProductRow?>> LoadRowAsync(string sku, CancellationToken cancellationToken)
+    {
+        using var rowBound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        rowBound.CancelAfter(options.Value.RowReadTimeout);
+        return await Measure("db", () => products.LoadAsync(sku, rowBound.Token), cancellationToken);
     }
 
     private TimeSpan Remaining(TimeSpan waited) =>

@@ -197,7 +197,7 @@ public sealed class Report(TimeSpan duration)
              "`reads.lua`), inventory, reviews and FX at 50 ms, production settings (250 ms per call, 800 ms per read). The variants " +
              "take turns at each connection count: this build and the baseline build (`BENCH_BASELINE_APP`) through the local host " +
              "(`FunctionsHost.Cli`, own process; host.json throttles as the build has them), the same read on a plain ASP.NET Core " +
-             "minimal API with the app's own clients and reader from Storefront.Api.dll (in the benchmark process, which is otherwise " +
+             "minimal API with the app's own clients, reader and product cache from Storefront.Api.dll (in the benchmark process, which is otherwise " +
              "idle), and FastAPI + asyncpg + aiohttp on uvicorn (2 workers, uvloop, httptools; `fastapi_app.py`, same rules). " +
              "Whole = 200 with nothing degraded; degraded = other 200s. Latency percentiles are wrk's over all answers. Calls per read: " +
              "simulator calls during the step per 200 answer (2 = inventory + reviews; FX is cached). CPU: microseconds per answer " +

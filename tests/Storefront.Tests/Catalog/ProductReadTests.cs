@@ -33,6 +33,25 @@ public sealed class ProductReadTests(StorefrontStack stack) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_product_read_again_takes_its_row_from_memory_and_its_stock_and_rating_from_the_services()
+    {
+        // A sku no other test reads: the first read is this worker's first of it.
+        using var first = await stack.Client.GetAsync("api/products/SKU-09042");
+        using var second = await stack.Client.GetAsync("api/products/SKU-09042");
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var firstTiming = string.Join(",", first.Headers.GetValues("Server-Timing"));
+        var secondTiming = string.Join(",", second.Headers.GetValues("Server-Timing"));
+        Assert.Contains("db;dur=", firstTiming, StringComparison.Ordinal);
+        Assert.DoesNotContain("cached", firstTiming, StringComparison.Ordinal);
+        Assert.Contains("db;dur=0.0;desc=\"cached\"", secondTiming, StringComparison.Ordinal);
+        Assert.Contains("inventory;dur=", secondTiming, StringComparison.Ordinal);
+        Assert.Contains("reviews;dur=", secondTiming, StringComparison.Ordinal);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Without_a_currency_the_price_is_the_stored_usd_price()
     {
         var product = await stack.Client.GetFromJsonAsync<JsonElement>("api/products/SKU-00007");

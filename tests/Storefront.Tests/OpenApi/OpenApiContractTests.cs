@@ -177,7 +177,8 @@ public sealed partial class OpenApiContractTests(StorefrontStack stack) : IAsync
             foreach (var request in new[]
             {
                 Get("api/health"),
-                Get("api/products/SKU-00042"),
+                // A product no test reads: one read recently would still be answered from memory.
+                Get("api/products/SKU-09301"),
                 Get("api/products?limit=5"),
                 Lookup("""{"skus":["SKU-00001"]}"""),
             })

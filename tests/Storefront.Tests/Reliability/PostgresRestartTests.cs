@@ -173,6 +173,36 @@ public sealed class PostgresRestartTests(StorefrontStack stack, ITestOutputHelpe
         Assert.Equal("confirmed", order.GetProperty("status").GetString());
     }
 
+    /// <summary>
+    /// A product read recently keeps its row in the worker's memory, so its page is still answered, whole, while the
+    /// database is down (a failover takes about a minute); a product not read recently needs the database and is a 503.
+    /// </summary>
+    [Fact]
+    public async Task While_postgres_is_down_a_product_read_recently_is_answered_and_one_not_read_is_a_503_with_retry_after()
+    {
+        using var client = new HttpClient { BaseAddress = stack.Host.BaseAddress, Timeout = HangGuard };
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(200, (await ReadAsync(client, "SKU-09101", clock)).Status);
+
+        await stack.StopPostgresAsync();
+        Outcome recent;
+        Outcome notRead;
+        try
+        {
+            recent = await ReadAsync(client, "SKU-09101", clock);
+            notRead = await ReadAsync(client, "SKU-09102", clock);
+        }
+        finally
+        {
+            await stack.StartPostgresAsync();
+        }
+
+        Assert.Equal(200, recent.Status);
+        Assert.Equal(503, notRead.Status);
+        Assert.True(notRead.RetryAfter, "503 without Retry-After");
+        Assert.True(notRead.Problem, "503 that is not problem+json");
+    }
+
     /// <summary>Every endpoint that needs the database answers a retryable 503 while it is down, never a 500.</summary>
     [Theory]
     [InlineData("GET", "api/orders/{id}")]
