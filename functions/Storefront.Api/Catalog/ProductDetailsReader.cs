@@ -36,6 +36,8 @@ public sealed class ProductDetailsReader(
     public const string Reviews = "reviews";
     public const string Fx = "fx";
 
+    private static readonly DependencyTiming CachedRow = new("db", TimeSpan.Zero, Failed: false, Cached: true);
+
     public Task<ProductReadResult> ReadAsync(string sku, string currency, CancellationToken cancellationToken) =>
         ReadAsync(sku, currency, TimeSpan.Zero, cancellationToken);
 
@@ -50,7 +52,7 @@ public sealed class ProductDetailsReader(
         var enrichment = StartEnrichment(sku, budget.Token, cancellationToken);
         var rates = RatesFor(currency, budget.Token, cancellationToken);
         var row = products.TryGet(sku, out var cached)
-            ? new Outcome<ProductRow?>(cached, false, new DependencyTiming("db", TimeSpan.Zero, false, Cached: true))
+            ? new Outcome<ProductRow?>(cached, false, CachedRow)
             : await LoadRowAsync(sku, cancellationToken);
 
         if (row.Value is null)
