@@ -56,6 +56,8 @@ const int DependencyMs = 50;
 const int PaymentMs = 500;
 const string Sku = "SKU-00042";
 const int SeededSkus = 10_000;
+// One step per build is too noisy on a shared machine for a CPU ratio; these rounds pool three more of each.
+const int CpuRounds = 3;
 int[] readConnections = [1, 64, 256, 1024];
 var baselineApp = parsed.GetValue(baselineOption) is { Length: > 0 } baseline ? Path.GetFullPath(baseline) : null;
 var python = parsed.GetValue(pythonOption)!;
@@ -190,6 +192,12 @@ try
         report.ReadSteps.AddRange(await ReadComparison.RunAsync(
             readVariants, readConnections, c => c >= 1024 && duration < TimeSpan.FromSeconds(15) ? TimeSpan.FromSeconds(15) : duration,
             SeededSkus, simulatorUri, postgresPid, simulator.Id, report.Recoveries, Log));
+        if (baselineApp is not null)
+        {
+            Log("worker CPU per answer: this build and the baseline build in alternating rounds");
+            report.CpuRounds.AddRange(await ReadComparison.RoundsAsync(
+                readVariants.Take(builds.Count).ToList(), [64, 256], CpuRounds, duration, SeededSkus, simulatorUri, postgresPid, simulator.Id, Log));
+        }
     }
     finally
     {

@@ -57,26 +57,7 @@ public static class ReadComparison
             for (var turn = 0; turn < variants.Count; turn++)
             {
                 var variant = variants[(turn + step) % variants.Count];
-                await WaitUntilQuietAsync(variant);
-                double[] Sample() => [variant.HostPid == 0 ? 0 : ProcStat.CpuSeconds(variant.HostPid), variant.AppCpuSeconds(), ProcStat.TreeCpuSeconds(postgresPid), ProcStat.CpuSeconds(simulatorPid)];
-                var callsBefore = await LastCallSequenceAsync(simulator);
-                var before = Sample();
-                var measured = await Wrk.ReadsAsync(variant.Name, variant.BaseAddress, ProductPath, skus, connections, durationOf(connections));
-                var after = Sample();
-                var calls = await LastCallSequenceAsync(simulator) - callsBefore;
-                var cpu = new Dictionary<string, double>
-                {
-                    ["host"] = after[0] - before[0],
-                    ["app"] = after[1] - before[1],
-                    ["PostgreSQL"] = after[2] - before[2],
-                    ["simulator"] = after[3] - before[3],
-                    ["wrk"] = measured.WrkCpuSeconds,
-                };
-                var reads = measured.Count(200);
-                var result = new ReadMeasurement(measured, cpu, reads == 0 ? double.NaN : (double)calls / reads);
-                results.Add(result);
-                log(measured.Summary + string.Create(CultureInfo.InvariantCulture, $"; {result.DependencyCallsPerRead:F2} calls/read; CPU us/answer: ") +
-                    string.Join(", ", cpu.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value * 1e6 / Math.Max(1, measured.Responses):F0}"))));
+                results.Add(await MeasureStepAsync(variant, connections, durationOf(connections), skus, simulator, postgresPid, simulatorPid, log));
                 if (step == connectionCounts.Length - 1)
                 {
                     recoveries.Add(await RecoveryAsync(variant, skus));
@@ -85,6 +66,57 @@ public static class ReadComparison
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// More steps at the given connection counts, for a steadier CPU-per-answer comparison than one step gives on a shared
+    /// machine: in each round every variant takes a turn at each count, who goes first alternating from round to round.
+    /// </summary>
+    public static async Task<List<(int Round, ReadMeasurement Measurement)>> RoundsAsync(
+        IReadOnlyList<ReadVariant> variants, int[] connectionCounts, int rounds, TimeSpan duration, int skus, Uri simulator, int postgresPid,
+        int simulatorPid, Action<string> log)
+    {
+        var results = new List<(int, ReadMeasurement)>();
+        for (var round = 1; round <= rounds; round++)
+        {
+            log($"round {round} of {rounds}");
+            foreach (var connections in connectionCounts)
+            {
+                for (var turn = 0; turn < variants.Count; turn++)
+                {
+                    var variant = variants[(turn + round) % variants.Count];
+                    results.Add((round, await MeasureStepAsync(variant, connections, duration, skus, simulator, postgresPid, simulatorPid, log)));
+                }
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>One load step of one variant, once its processes are quiet: answers, CPU per process, dependency calls.</summary>
+    private static async Task<ReadMeasurement> MeasureStepAsync(
+        ReadVariant variant, int connections, TimeSpan duration, int skus, Uri simulator, int postgresPid, int simulatorPid, Action<string> log)
+    {
+        await WaitUntilQuietAsync(variant);
+        double[] Sample() => [variant.HostPid == 0 ? 0 : ProcStat.CpuSeconds(variant.HostPid), variant.AppCpuSeconds(), ProcStat.TreeCpuSeconds(postgresPid), ProcStat.CpuSeconds(simulatorPid)];
+        var callsBefore = await LastCallSequenceAsync(simulator);
+        var before = Sample();
+        var measured = await Wrk.ReadsAsync(variant.Name, variant.BaseAddress, ProductPath, skus, connections, duration);
+        var after = Sample();
+        var calls = await LastCallSequenceAsync(simulator) - callsBefore;
+        var cpu = new Dictionary<string, double>
+        {
+            ["host"] = after[0] - before[0],
+            ["app"] = after[1] - before[1],
+            ["PostgreSQL"] = after[2] - before[2],
+            ["simulator"] = after[3] - before[3],
+            ["wrk"] = measured.WrkCpuSeconds,
+        };
+        var reads = measured.Count(200);
+        var result = new ReadMeasurement(measured, cpu, reads == 0 ? double.NaN : (double)calls / reads);
+        log(measured.Summary + string.Create(CultureInfo.InvariantCulture, $"; {result.DependencyCallsPerRead:F2} calls/read; CPU us/answer: ") +
+            string.Join(", ", cpu.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value * 1e6 / Math.Max(1, measured.Responses):F0}"))));
+        return result;
     }
 
     /// <summary>
