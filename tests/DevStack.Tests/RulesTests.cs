@@ -3,7 +3,7 @@ namespace Storefront.DevStack.Tests;
 public sealed class RulesTests
 {
     [Theory]
-    [InlineData("55432", 55432)]
+    [InlineData("15432", 15432)]
     [InlineData("1", 1)]
     [InlineData("65535", 65535)]
     public void A_port_setting_is_a_number_from_1_to_65535(string value, int port) => Assert.Equal(port, Ports.Parse(value, "STOREFRONT_PG_PORT"));
@@ -25,7 +25,7 @@ public sealed class RulesTests
 
     [Fact]
     public void The_app_connects_as_the_storefront_role_over_tcp() =>
-        Assert.Equal("Host=127.0.0.1;Port=55432;Database=storefront;Username=storefront;Password=storefront", PostgresServer.ConnectionStringFor(55432));
+        Assert.Equal("Host=127.0.0.1;Port=15432;Database=storefront;Username=storefront;Password=storefront", PostgresServer.ConnectionStringFor(15432));
 
     [Fact]
     public void The_storage_connection_names_every_endpoint()

@@ -21,7 +21,7 @@ public static class RunCommand
 
     // What local.settings.sample.json points at; anything else reaches the app as environment variables, which win
     // over local.settings.json Values in both hosts.
-    private const string SamplePostgres = "Host=127.0.0.1;Port=55432;Database=storefront;Username=storefront;Password=storefront";
+    private const string SamplePostgres = "Host=127.0.0.1;Port=15432;Database=storefront;Username=storefront;Password=storefront";
     private const int SampleAzuritePort = 10000;
     private const int SampleSimulatorPort = 7081;
 

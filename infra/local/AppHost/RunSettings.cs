@@ -22,7 +22,7 @@ public sealed record RunSettings(
         noApp,
         Port("STOREFRONT_SIMULATOR_PORT") ?? 7081,
         Port("STOREFRONT_DASHBOARD_PORT") ?? 18888,
-        Port("STOREFRONT_PG_PORT") ?? 55432,
+        Port("STOREFRONT_PG_PORT") ?? 15432,
         Port("STOREFRONT_AZURITE_PORT") ?? 10000,
         Value("STOREFRONT_POSTGRES"),
         Value("STOREFRONT_AZURITE"),

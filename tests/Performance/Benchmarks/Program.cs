@@ -26,7 +26,7 @@ var baselineOption = new Option<string?>("--baseline-app") { Description = "Buil
 var pythonOption = new Option<string>("--python") { Description = "Python with the FastAPI variant's packages (BENCH_PYTHON).", DefaultValueFactory = _ => Env("BENCH_PYTHON", "/usr/bin/python3") };
 var readsOnlyOption = new Option<bool>("--reads-only") { Description = "Only the side-by-side product read (BENCH_READS_ONLY=1).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("BENCH_READS_ONLY") == "1" };
 var stateOption = new Option<string>("--state") { Description = "The stack's state folder (STOREFRONT_STATE_DIR).", DefaultValueFactory = _ => Env("STOREFRONT_STATE_DIR", "/tmp/bench-state") };
-var postgresPortOption = new Option<int>("--postgres-port") { Description = "PostgreSQL's port (STOREFRONT_PG_PORT).", DefaultValueFactory = _ => EnvInt("STOREFRONT_PG_PORT", 55491) };
+var postgresPortOption = new Option<int>("--postgres-port") { Description = "PostgreSQL's port (STOREFRONT_PG_PORT).", DefaultValueFactory = _ => EnvInt("STOREFRONT_PG_PORT", 15491) };
 var azuritePortOption = new Option<int>("--azurite-port") { Description = "Azurite's blob port; queue and table take the next two (STOREFRONT_AZURITE_PORT).", DefaultValueFactory = _ => EnvInt("STOREFRONT_AZURITE_PORT", 10090) };
 var parsed = new RootCommand("The benchmarks (see README.md).")
 {

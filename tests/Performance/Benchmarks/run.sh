@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark command (see README.md): installs the load generators (hey, wrk) and the FastAPI variant's packages
 # when missing, then runs Benchmarks.csproj in Release. It starts PostgreSQL and Azurite through the dev stack on its
-# own ports (55491, 10090-10092) and state folder (/tmp/bench-state), the simulator and the local host, writes
+# own ports (15491, 10090-10092) and state folder (/tmp/bench-state), the simulator and the local host, writes
 # results/results.md and chart.svg, prints the headline ratios, and stops what it started. Options: --help.
 set -euo pipefail
 

@@ -32,7 +32,7 @@ public sealed record SoakOptions
     /// <summary>The stack's state folder (PostgreSQL cluster, Azurite data, logs): apart from the run command's and the tests'.</summary>
     public string StateDirectory { get; init; } = "/tmp/soak-state";
 
-    public int PostgresPort { get; init; } = 55481;
+    public int PostgresPort { get; init; } = 15481;
 
     /// <summary>Azurite's blob port; queue and table take the next two.</summary>
     public int AzuritePort { get; init; } = 10080;
@@ -59,7 +59,7 @@ public sealed record SoakOptions
         var output = new Option<string>("--output") { Description = "Results folder (SOAK_OUTPUT).", DefaultValueFactory = _ => Env("SOAK_OUTPUT") ?? new SoakOptions().Output };
         var app = new Option<string>("--app") { Description = "The function app's build output.", DefaultValueFactory = _ => RepoPaths.ApiOutput };
         var state = new Option<string>("--state") { Description = "The stack's state folder (STOREFRONT_STATE_DIR).", DefaultValueFactory = _ => Env("STOREFRONT_STATE_DIR") ?? "/tmp/soak-state" };
-        var postgresPort = Port("--postgres-port", "STOREFRONT_PG_PORT", 55481);
+        var postgresPort = Port("--postgres-port", "STOREFRONT_PG_PORT", 15481);
         var azuritePort = Port("--azurite-port", "STOREFRONT_AZURITE_PORT", 10080);
 
         var root = new RootCommand("The soak: mixed load against the whole stack, then a check that nothing was lost (see README.md).")

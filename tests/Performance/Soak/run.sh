@@ -6,7 +6,7 @@
 #   ./tests/Performance/Soak/run.sh --outages
 #
 # Installs what is missing, then runs Soak.csproj in Release: it starts PostgreSQL and Azurite through the dev stack
-# (ports 55481, 10080-10082, state in /tmp/soak-state), the simulator and the app, and stops what it started.
+# (ports 15481, 10080-10082, state in /tmp/soak-state), the simulator and the app, and stops what it started.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
