@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Storefront.Api.Catalog;
 using Storefront.Api.ExternalServices;
+using Storefront.FunctionsHost.Http;
 
 namespace Storefront.Benchmarks;
 
@@ -18,16 +19,12 @@ namespace Storefront.Benchmarks;
 /// registers the app's own external-service clients (with their resilience handlers, hedge budgets and FX cache) and
 /// catalog services from Storefront.Api.dll, and maps <c>GET /api/products/{sku}</c> to the same
 /// <see cref="ProductDetailsReader"/>, behind ASP.NET Core's concurrency limiter with the app's host.json throttles
-/// (<see cref="MaxConcurrentRequests"/> running, the rest queued up to <see cref="MaxOutstandingRequests"/>, then 429).
+/// (maxConcurrentRequests running, the rest queued up to maxOutstandingRequests, then 429).
 /// What it leaves out is exactly the Functions pipeline: the host's forwarding and gRPC invocation, the worker's
 /// middleware, and the app's warm-up and request-arrival bookkeeping.
 /// </summary>
 public sealed class MinimalApi : IAsyncDisposable
 {
-    /// <summary>host.json extensions.http.maxConcurrentRequests and maxOutstandingRequests of the app.</summary>
-    public const int MaxConcurrentRequests = 200;
-    public const int MaxOutstandingRequests = 1200;
-
     private readonly WebApplication _app;
 
     private MinimalApi(WebApplication app, Uri baseAddress)
@@ -38,8 +35,14 @@ public sealed class MinimalApi : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
-    public static async Task<MinimalApi> StartAsync(Uri simulator, string postgres)
+    /// <param name="throttles">The app's host.json throttles, bounded ones only.</param>
+    public static async Task<MinimalApi> StartAsync(Uri simulator, string postgres, HttpThrottleOptions throttles)
     {
+        if (throttles.MaxConcurrentRequests == HttpThrottleOptions.Unbounded || throttles.MaxOutstandingRequests == HttpThrottleOptions.Unbounded)
+        {
+            throw new ArgumentException("The minimal API needs host.json's maxConcurrentRequests and maxOutstandingRequests both set.", nameof(throttles));
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         // As the app does (ApplicationServiceExtensions): no Activity and log scope per request from hosting diagnostics.
@@ -58,8 +61,8 @@ public sealed class MinimalApi : IAsyncDisposable
                 "reads",
                 _ => new ConcurrencyLimiterOptions
                 {
-                    PermitLimit = MaxConcurrentRequests,
-                    QueueLimit = MaxOutstandingRequests - MaxConcurrentRequests,
+                    PermitLimit = throttles.MaxConcurrentRequests,
+                    QueueLimit = throttles.MaxOutstandingRequests - throttles.MaxConcurrentRequests,
                     QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
                 }));
         });

@@ -56,8 +56,8 @@ const int DependencyMs = 50;
 const int PaymentMs = 500;
 const string Sku = "SKU-00042";
 const int SeededSkus = 10_000;
-// One step per build is too noisy on a shared machine for a CPU ratio; these rounds pool three more of each.
-const int CpuRounds = 3;
+// One step per variant is too noisy on a shared machine for a ratio between two of them; these rounds pool three more of each.
+const int Rounds = 3;
 int[] readConnections = [1, 64, 256, 1024];
 var baselineApp = parsed.GetValue(baselineOption) is { Length: > 0 } baseline ? Path.GetFullPath(baseline) : null;
 var python = parsed.GetValue(pythonOption)!;
@@ -166,7 +166,7 @@ try
             readVariants[^1] = readVariants[^1] with { AppCpuSeconds = () => ProcStat.CpuSeconds(workerPid) };
         }
 
-        var minimal = await MinimalApi.StartAsync(simulatorUri, postgres);
+        var minimal = await MinimalApi.StartAsync(simulatorUri, postgres, (await HostJson.LoadAsync(appDirectory, CancellationToken.None)).HttpThrottles);
         readVariants.Add(new ReadVariant("minimal API (same read, no Functions host)", minimal.BaseAddress, 0, () => ProcStat.CpuSeconds(Environment.ProcessId))
         {
             Stop = minimal.DisposeAsync,
@@ -175,7 +175,7 @@ try
         {
             var fastApiPort = sideBySidePort + 5;
             var fastApi = FastApi.Start(python, fastApiPort, postgres, simulatorUri);
-            readVariants.Add(new ReadVariant("FastAPI (2 uvicorn workers)", new Uri($"http://127.0.0.1:{fastApiPort}/"), 0, () => ProcStat.TreeCpuSeconds(fastApi.Id))
+            readVariants.Add(new ReadVariant(Report.FastApiVariant, new Uri($"http://127.0.0.1:{fastApiPort}/"), 0, () => ProcStat.TreeCpuSeconds(fastApi.Id))
             {
                 Stop = async () => await StopProcessAsync(fastApi),
             });
@@ -192,11 +192,12 @@ try
         report.ReadSteps.AddRange(await ReadComparison.RunAsync(
             readVariants, readConnections, c => c >= 1024 && duration < TimeSpan.FromSeconds(15) ? TimeSpan.FromSeconds(15) : duration,
             SeededSkus, simulatorUri, postgresPid, simulator.Id, report.Recoveries, Log));
-        if (baselineApp is not null)
+        // The variants the targets compare: this build with the baseline build (worker CPU) and with FastAPI (whole answers/s).
+        var compared = readVariants.Take(builds.Count).Concat(readVariants.Where(v => v.Name == Report.FastApiVariant)).ToList();
+        if (compared.Count > 1)
         {
-            Log("worker CPU per answer: this build and the baseline build in alternating rounds");
-            report.CpuRounds.AddRange(await ReadComparison.RoundsAsync(
-                readVariants.Take(builds.Count).ToList(), [64, 256], CpuRounds, duration, SeededSkus, simulatorUri, postgresPid, simulator.Id, Log));
+            Log($"{string.Join(", ", compared.Select(v => v.Name))} in alternating rounds");
+            report.Rounds.AddRange(await ReadComparison.RoundsAsync(compared, [64, 256], Rounds, duration, SeededSkus, simulatorUri, postgresPid, simulator.Id, Log));
         }
     }
     finally

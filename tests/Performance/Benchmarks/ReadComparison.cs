@@ -69,8 +69,9 @@ public static class ReadComparison
     }
 
     /// <summary>
-    /// More steps at the given connection counts, for a steadier CPU-per-answer comparison than one step gives on a shared
-    /// machine: in each round every variant takes a turn at each count, who goes first alternating from round to round.
+    /// More steps at the given connection counts, for a steadier comparison (CPU per answer, whole answers per second) than
+    /// one step gives on a shared machine: in each round every variant takes a turn at each count, who goes first
+    /// changing from round to round.
     /// </summary>
     public static async Task<List<(int Round, ReadMeasurement Measurement)>> RoundsAsync(
         IReadOnlyList<ReadVariant> variants, int[] connectionCounts, int rounds, TimeSpan duration, int skus, Uri simulator, int postgresPid,

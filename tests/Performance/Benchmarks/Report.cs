@@ -40,12 +40,12 @@ public sealed class Report(TimeSpan duration)
 
     public List<FirstReads> FirstReads { get; } = [];
 
-    /// <summary>The extra steps of this build and the baseline build for the CPU comparison (ReadComparison.RoundsAsync).</summary>
-    public List<(int Round, ReadMeasurement Measurement)> CpuRounds { get; } = [];
+    /// <summary>The extra steps of this build, the baseline build and FastAPI for the targets' ratios (ReadComparison.RoundsAsync).</summary>
+    public List<(int Round, ReadMeasurement Measurement)> Rounds { get; } = [];
 
+    public const string FastApiVariant = "FastAPI (2 uvicorn workers)";
     private const string ThisBuild = "this build (local host)";
     private const string BaselineBuild = "baseline build (local host)";
-    private const string FastApiVariant = "FastAPI (2 uvicorn workers)";
 
     private ReadMeasurement? Step(string variant, int connections) =>
         ReadSteps.FirstOrDefault(r => r.Step.Variant == variant && r.Step.Connections == connections);
@@ -54,23 +54,29 @@ public sealed class Report(TimeSpan duration)
     private static double Microseconds(ReadMeasurement measurement, string process) =>
         measurement.CpuSeconds.GetValueOrDefault(process) * 1e6 / Math.Max(1, measurement.Step.Responses);
 
-    /// <summary>Worker CPU microseconds per answer over all rounds of one build: total CPU over total answers.</summary>
-    private double? PooledRounds(string variant, int connections)
-    {
-        var steps = CpuRounds.Where(r => r.Measurement.Step.Variant == variant && r.Measurement.Step.Connections == connections).ToList();
-        return steps.Count == 0
-            ? null
-            : steps.Sum(r => r.Measurement.CpuSeconds.GetValueOrDefault("app")) * 1e6 / Math.Max(1, steps.Sum(r => r.Measurement.Step.Responses));
-    }
+    private List<ReadMeasurement> RoundSteps(string variant, int connections) =>
+        Rounds.Where(r => r.Measurement.Step.Variant == variant && r.Measurement.Step.Connections == connections).Select(r => r.Measurement).ToList();
 
-    /// <summary>This build's worker CPU per answer over the baseline build's, round by round.</summary>
-    private IEnumerable<double> RoundRatios(int connections) =>
-        CpuRounds.Select(r => r.Round).Distinct().Order().Select(round =>
+    /// <summary>Worker CPU microseconds per answer over all rounds of one variant: total CPU over total answers.</summary>
+    private double? PooledWorkerCpu(string variant, int connections) => RoundSteps(variant, connections) is { Count: > 0 } steps
+        ? steps.Sum(m => m.CpuSeconds.GetValueOrDefault("app")) * 1e6 / Math.Max(1, steps.Sum(m => m.Step.Responses))
+        : null;
+
+    /// <summary>Whole answers per second over all rounds of one variant: total whole answers over total seconds.</summary>
+    private double? PooledWholePerSecond(string variant, int connections) => RoundSteps(variant, connections) is { Count: > 0 } steps
+        ? steps.Sum(m => m.Step.Whole) / steps.Sum(m => m.Step.Seconds)
+        : null;
+
+    /// <summary>One variant's value over another's, round by round.</summary>
+    private IEnumerable<double> RoundRatios(int connections, string variant, string other, Func<ReadMeasurement, double> value) =>
+        Rounds.Select(r => r.Round).Distinct().Order().Select(round =>
         {
-            double Of(string variant) => CpuRounds.Where(r => r.Round == round && r.Measurement.Step.Variant == variant && r.Measurement.Step.Connections == connections)
-                .Select(r => Microseconds(r.Measurement, "app")).DefaultIfEmpty(double.NaN).First();
-            return Of(ThisBuild) / Of(BaselineBuild);
+            double Of(string name) => Rounds.Where(r => r.Round == round && r.Measurement.Step.Variant == name && r.Measurement.Step.Connections == connections)
+                .Select(r => value(r.Measurement)).DefaultIfEmpty(double.NaN).First();
+            return Of(variant) / Of(other);
         });
+
+    private string RoundsText(IEnumerable<double> ratios) => $"rounds: {string.Join(", ", ratios.Select(r => F(r, "F2")))}";
 
     public void Add(int scenario, LoadResult result, double workerPeakRssMiB) => _rows.Add((scenario, result, workerPeakRssMiB));
 
@@ -100,9 +106,21 @@ public sealed class Report(TimeSpan duration)
 
         if (Step(ThisBuild, 256) is { } mine256 && Step(FastApiVariant, 256) is { } python256)
         {
-            yield return $"c=256, reads over {F(10000, "N0")} skus: whole answers/s {F(mine256.Step.WholePerSecond, "F0")} vs FastAPI {F(python256.Step.WholePerSecond, "F0")} " +
-                         $"= {F(mine256.Step.WholePerSecond / python256.Step.WholePerSecond, "F2")}x (target at least 1.5); p99 {F(mine256.Step.P99Ms, "F0")} vs {F(python256.Step.P99Ms, "F0")} ms " +
-                         $"= {F(mine256.Step.P99Ms / python256.Step.P99Ms, "F2")}x (target at most 0.5)";
+            var line = $"c=256, reads over {F(10000, "N0")} skus: whole answers/s {F(mine256.Step.WholePerSecond, "F0")} vs FastAPI {F(python256.Step.WholePerSecond, "F0")} " +
+                       $"= {F(mine256.Step.WholePerSecond / python256.Step.WholePerSecond, "F2")}x in section 1's step";
+            if (PooledWholePerSecond(ThisBuild, 256) is { } mineRounds && PooledWholePerSecond(FastApiVariant, 256) is { } pythonRounds)
+            {
+                line += $"; over {Rounds.Max(r => r.Round)} alternating rounds {F(mineRounds, "F0")} vs {F(pythonRounds, "F0")} = {F(mineRounds / pythonRounds, "F2")}x " +
+                        $"({RoundsText(RoundRatios(256, ThisBuild, FastApiVariant, m => m.Step.WholePerSecond))})";
+            }
+
+            line += $" (target at least 1.5); p99 {F(mine256.Step.P99Ms, "F0")} vs {F(python256.Step.P99Ms, "F0")} ms = {F(mine256.Step.P99Ms / python256.Step.P99Ms, "F2")}x";
+            if (Rounds.Count > 0 && RoundSteps(FastApiVariant, 256).Count > 0)
+            {
+                line += $" ({RoundsText(RoundRatios(256, ThisBuild, FastApiVariant, m => m.Step.P99Ms))})";
+            }
+
+            yield return line + " (target at most 0.5)";
         }
 
         foreach (var variant in ReadSteps.Select(r => r.Step.Variant).Distinct())
@@ -131,10 +149,10 @@ public sealed class Report(TimeSpan duration)
             {
                 var line = $"worker CPU per answer, c={connections}: {F(Microseconds(mine, "app"), "F0")} us vs {F(Microseconds(before, "app"), "F0")} us for the baseline build " +
                            $"= {F(Microseconds(mine, "app") / Microseconds(before, "app"), "F2")}x in section 1's step";
-                if (PooledRounds(ThisBuild, connections) is { } mineRounds && PooledRounds(BaselineBuild, connections) is { } beforeRounds)
+                if (PooledWorkerCpu(ThisBuild, connections) is { } mineRounds && PooledWorkerCpu(BaselineBuild, connections) is { } beforeRounds)
                 {
-                    line += $"; over {CpuRounds.Max(r => r.Round)} alternating rounds {F(mineRounds, "F0")} vs {F(beforeRounds, "F0")} us = {F(mineRounds / beforeRounds, "F2")}x " +
-                            $"(rounds: {string.Join(", ", RoundRatios(connections).Select(r => F(r, "F2")))})";
+                    line += $"; over {Rounds.Max(r => r.Round)} alternating rounds {F(mineRounds, "F0")} vs {F(beforeRounds, "F0")} us = {F(mineRounds / beforeRounds, "F2")}x " +
+                            $"({RoundsText(RoundRatios(connections, ThisBuild, BaselineBuild, m => Microseconds(m, "app")))})";
                 }
 
                 yield return line + $" (target at most 0.5); host {F(Microseconds(mine, "host"), "F0")} vs {F(Microseconds(before, "host"), "F0")} us";
@@ -264,17 +282,18 @@ public sealed class Report(TimeSpan duration)
             Line($"| {f.Variant} | {f.Concurrent} | {f.Starts} | {f.AllOk} | {f.AllWhole} | {string.Join("; ", f.Details)} |");
         }
 
-        if (CpuRounds.Count > 0)
+        if (Rounds.Count > 0)
         {
             Line();
-            Line("## 1c. Worker CPU per answer, this build and the baseline build in alternating rounds");
+            Line("## 1c. The compared variants in alternating rounds");
             Line();
-            Line("After section 1, both builds (still running) read at 64 and 256 connections again, taking turns, who goes first " +
-                 "alternating from round to round; the headline pools the rounds (total CPU over total answers).");
+            Line("After section 1, this build, the baseline build and FastAPI (those of them that ran; still running) read at 64 and " +
+                 "256 connections again, taking turns, who goes first changing from round to round; the headlines pool the rounds " +
+                 "(worker CPU: total CPU over total answers; whole answers/s: total whole answers over total seconds).");
             Line();
             Line("| round | conn. | variant | answers/s | whole/s | p50 ms | p99 ms | CPU us/answer: host | app |");
             Line("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-            foreach (var (round, m) in CpuRounds.OrderBy(r => r.Measurement.Step.Connections).ThenBy(r => r.Round).ThenBy(r => r.Measurement.Step.Variant, StringComparer.Ordinal))
+            foreach (var (round, m) in Rounds.OrderBy(r => r.Measurement.Step.Connections).ThenBy(r => r.Round).ThenBy(r => r.Measurement.Step.Variant, StringComparer.Ordinal))
             {
                 var r = m.Step;
                 Line($"| {round} | {r.Connections} | {r.Variant} | {F(r.ResponsesPerSecond, "F0")} | {F(r.WholePerSecond, "F0")} | {F(r.P50Ms)} | {F(r.P99Ms)} | " +
