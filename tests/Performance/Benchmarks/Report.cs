@@ -48,14 +48,17 @@ public sealed class Report(TimeSpan duration)
     private const string BaselineBuild = "baseline build (local host)";
 
     private ReadMeasurement? Step(string variant, int connections) =>
-        ReadSteps.FirstOrDefault(r => r.Step.Variant == variant && r.Step.Connections == connections);
+        ReadSteps.FirstOrDefault(r => IsStep(r, variant, connections));
 
     /// <summary>CPU microseconds per answer of one process in one step.</summary>
     private static double Microseconds(ReadMeasurement measurement, string process) =>
         measurement.CpuSeconds.GetValueOrDefault(process) * 1e6 / Math.Max(1, measurement.Step.Responses);
 
+    private static bool IsStep(ReadMeasurement measurement, string variant, int connections) =>
+        measurement.Step.Variant == variant && measurement.Step.Connections == connections;
+
     private List<ReadMeasurement> RoundSteps(string variant, int connections) =>
-        Rounds.Where(r => r.Measurement.Step.Variant == variant && r.Measurement.Step.Connections == connections).Select(r => r.Measurement).ToList();
+        Rounds.Where(r => IsStep(r.Measurement, variant, connections)).Select(r => r.Measurement).ToList();
 
     /// <summary>Worker CPU microseconds per answer over all rounds of one variant: total CPU over total answers.</summary>
     private double? PooledWorkerCpu(string variant, int connections) => RoundSteps(variant, connections) is { Count: > 0 } steps
@@ -71,7 +74,7 @@ public sealed class Report(TimeSpan duration)
     private IEnumerable<double> RoundRatios(int connections, string variant, string other, Func<ReadMeasurement, double> value) =>
         Rounds.Select(r => r.Round).Distinct().Order().Select(round =>
         {
-            double Of(string name) => Rounds.Where(r => r.Round == round && r.Measurement.Step.Variant == name && r.Measurement.Step.Connections == connections)
+            double Of(string name) => Rounds.Where(r => r.Round == round && IsStep(r.Measurement, name, connections))
                 .Select(r => value(r.Measurement)).DefaultIfEmpty(double.NaN).First();
             return Of(variant) / Of(other);
         });
@@ -115,7 +118,7 @@ public sealed class Report(TimeSpan duration)
             }
 
             line += $" (target at least 1.5); p99 {F(mine256.Step.P99Ms, "F0")} vs {F(python256.Step.P99Ms, "F0")} ms = {F(mine256.Step.P99Ms / python256.Step.P99Ms, "F2")}x";
-            if (Rounds.Count > 0 && RoundSteps(FastApiVariant, 256).Count > 0)
+            if (RoundSteps(FastApiVariant, 256).Count > 0)
             {
                 line += $" ({RoundsText(RoundRatios(256, ThisBuild, FastApiVariant, m => m.Step.P99Ms))})";
             }
