@@ -22,6 +22,9 @@ public sealed class StorefrontStack : IAsyncLifetime
     /// <summary>How long queued work retries transient failures here; the outage tests stay well inside it.</summary>
     public static readonly TimeSpan RetryBudget = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long after a release inventory did not confirm the sweep tries it again here (production: 30 s).</summary>
+    public static readonly TimeSpan ReleaseRetryDelay = TimeSpan.FromSeconds(5);
+
     private static readonly TimeSpan StartBound = TimeSpan.FromMinutes(3);
 
     private DevStack.DevStack _stack = null!;
@@ -54,7 +57,7 @@ public sealed class StorefrontStack : IAsyncLifetime
         Simulator = new HttpClient { BaseAddress = _simulator.Address, Timeout = TimeSpan.FromSeconds(30) };
 
         var settings = _stack.AppSettings(_simulator.Address);
-        // A quick sweep, short leases and backoffs, and a retry budget shorter than production's 15 minutes:
+        // A quick sweep, short leases and backoffs, quick release retries, and a retry budget shorter than production's 15 minutes:
         // recovery from outages and crashes, and giving up once the budget is spent, show within a test's patience.
         settings["Recovery__SweepSchedule"] = "*/2 * * * * *";
         settings["Recovery__OutboxGracePeriod"] = "00:00:01";
@@ -62,6 +65,7 @@ public sealed class StorefrontStack : IAsyncLifetime
         settings["Recovery__StrandedAfter"] = "00:00:05";
         settings["Recovery__MaxBackoff"] = "00:00:02";
         settings["Recovery__RetryBudget"] = RetryBudget.ToString();
+        settings["Orders__ReleaseRetryDelay"] = ReleaseRetryDelay.ToString();
         // No test changes a product: a long cache period keeps "read recently" true in the outage test however slowly the
         // database stops on a busy machine.
         settings["Catalog__ProductCacheDuration"] = "00:10:00";

@@ -72,14 +72,21 @@ public sealed class ReservationsClient(HttpClient http)
         response.EnsureSuccessStatusCode();
     }
 
-    /// <summary>Gives the units back; a reservation the service does not know holds nothing, which is as good.</summary>
-    public async Task ReleaseAsync(Guid orderId, CancellationToken cancellationToken)
+    /// <summary>Gives the units back.</summary>
+    /// <returns>
+    /// False when the service does not know the reservation: it holds nothing now, but a reservation call still on its
+    /// way may yet hold units under this id.
+    /// </returns>
+    public async Task<bool> ReleaseAsync(Guid orderId, CancellationToken cancellationToken)
     {
         using var response = await http.PostAsync($"reservations/{orderId}/release", null, cancellationToken);
-        if (response.StatusCode != HttpStatusCode.NotFound)
+        if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            response.EnsureSuccessStatusCode();
+            return false;
         }
+
+        response.EnsureSuccessStatusCode();
+        return true;
     }
 }
 

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Storefront.Api.Catalog;
 using Storefront.Api.ExternalServices;
@@ -34,11 +33,9 @@ public sealed class OrderPlacement(
     ReservationsClient reservations,
     FxRates fxRates,
     OutboxDispatcher outbox,
-    IOptions<OrdersOptions> options,
-    ILogger<OrderPlacement> logger)
+    ReservationReleases releases,
+    IOptions<OrdersOptions> options)
 {
-    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(2);
-
     public async Task<PlacementResult> PlaceAsync(string idempotencyKey, PlaceOrderRequest request, CancellationToken cancellationToken)
     {
         var (order, errors) = OrderValidator.Validate(request);
@@ -66,15 +63,15 @@ public sealed class OrderPlacement(
         }
         catch
         {
-            await ReleaseQuietlyAsync(orderId);
+            await releases.ReleaseAsync(orderId, reservationOutcomeKnown: reservationTask.IsCompletedSuccessfully && await reservationTask is not null);
             throw;
         }
 
         if (refusal is not null)
         {
-            if (await reservationTask is not ReservationResult.Short)
+            if (await reservationTask is not ReservationResult.Short and var reservation)
             {
-                await ReleaseQuietlyAsync(orderId);
+                await releases.ReleaseAsync(orderId, reservationOutcomeKnown: reservation is not null);
             }
 
             return refusal;
@@ -91,15 +88,15 @@ public sealed class OrderPlacement(
         }
         catch
         {
-            // Not stored (or not known to be: then the client's retry with its key finds it, and this hold expires).
-            await ReleaseQuietlyAsync(orderId);
+            // Not stored, or not known to be (then the client's retry with its key finds it).
+            await releases.ReleaseAsync(orderId, reservationOutcomeKnown: true);
             throw;
         }
 
         if (stored is not { } accepted)
         {
             // A concurrent request with the same key won the insert; answer as it did.
-            await ReleaseQuietlyAsync(orderId);
+            await releases.ReleaseAsync(orderId, reservationOutcomeKnown: true);
             var winner = await orders.FindByIdempotencyKeyAsync(idempotencyKey, cancellationToken)
                 ?? throw new InvalidOperationException("An order insert conflicted on its idempotency key, but no order holds the key.");
             return Replay(winner, requestHash);
@@ -157,23 +154,6 @@ public sealed class OrderPlacement(
         catch (Exception exception) when (Dependencies.IsServiceFailure(exception, cancellationToken))
         {
             return null;
-        }
-    }
-
-    /// <summary>
-    /// Gives back what an order that was not accepted may hold, without holding up the answer for long; when inventory
-    /// cannot be reached, the reservation expires by itself.
-    /// </summary>
-    private async Task ReleaseQuietlyAsync(Guid orderId)
-    {
-        using var bound = new CancellationTokenSource(ReleaseTimeout);
-        try
-        {
-            await reservations.ReleaseAsync(orderId, bound.Token);
-        }
-        catch (Exception exception)
-        {
-            logger.LogWarning("The reservation of unaccepted order {OrderId} is left to expire: {Error}", orderId, exception.Message);
         }
     }
 

@@ -20,11 +20,18 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
     {
         const string sku = "SKU-05003";
         await SetStartingAsync(sku, 10);
+        // The burst starts on a warm order path, as a served app's would: a cold worker's first placements can time out
+        // after reserving, and their units then come back only when the sweep releases them (the test below).
+        await stack.PlaceAcceptedAsync(OrderApi.Body(sku: "SKU-05006", quantity: 1, currency: "USD"));
 
         // Every other customer's card is declined: those orders are accepted, then rejected, and give their unit back.
-        // A 503 (inventory overwhelmed by the burst) is retried with the same key, as clients do.
+        // A 503 (inventory overwhelmed by the burst) is retried with the same key, as clients do. Payments stay down
+        // until every request has its answer, so that no declined order gives its unit back to a retry of this burst;
+        // the orders wait in processing meanwhile (well within the retry budget).
+        await stack.ConfigureServiceAsync("payments", new { errorRate = 1.0 });
         var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => stack.PlaceRetryingAsync(
             OrderApi.Body(sku: sku, quantity: 1, currency: "USD", customerId: i % 2 == 0 ? $"decline-{i}" : $"c-{i}"), $"last-units-{Guid.NewGuid():N}")));
+        await stack.ConfigureServiceAsync("payments", new { errorRate = 0.0 });
 
         var accepted = responses.Where(r => r.StatusCode == HttpStatusCode.Accepted).ToArray();
         var refused = responses.Where(r => r.StatusCode == HttpStatusCode.Conflict).ToArray();
@@ -92,6 +99,57 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, unknownSku.StatusCode);
         Assert.True(await StorefrontStack.EventuallyAsync(async () => await StockShownAsync(sku) == 5, Patience));
         Assert.DoesNotContain((await stack.Simulator.GetFromJsonAsync<List<ReservationRecord>>("admin/reservations"))!, r => r.Status == "held");
+    }
+
+    [Fact]
+    public async Task A_release_inventory_does_not_confirm_is_owed_and_the_sweep_makes_it_even_for_a_reservation_call_that_lands_late()
+    {
+        const string sku = "SKU-05007";
+        await SetStartingAsync(sku, 5);
+        var owedBefore = await OwedReleasesAsync();
+
+        // Inventory hangs: the reservation call times out (its outcome unknown to the app), so does the release, and
+        // the order is refused with 503 while the release is owed.
+        await stack.ConfigureServiceAsync("inventory", new { hangRate = 1.0 });
+        using (var refused = await stack.PlaceAsync(OrderApi.Body(sku: sku, quantity: 2, currency: "USD")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        var reservationId = Assert.Single((await OwedReleasesAsync()).Except(owedBefore));
+        // Keep the sweep off it while the reservation call lands late (as one still on its way would), then make it due.
+        await SetOwedReleaseDueAsync(reservationId, TimeSpan.FromHours(1));
+        await stack.ConfigureServiceAsync("inventory", new { hangRate = 0.0 });
+        (await stack.Simulator.PutAsJsonAsync($"reservations/{reservationId}", new { orderId = reservationId, lines = new[] { new { sku, quantity = 2 } } }))
+            .EnsureSuccessStatusCode();
+        Assert.Equal(3, await StockShownAsync(sku));
+        await SetOwedReleaseDueAsync(reservationId, TimeSpan.Zero);
+
+        Assert.True(await StorefrontStack.EventuallyAsync(async () => !(await OwedReleasesAsync()).Contains(reservationId), Patience));
+        var reservation = Assert.Single((await stack.Simulator.GetFromJsonAsync<List<ReservationRecord>>($"admin/reservations?orderId={reservationId}"))!);
+        Assert.Equal("released", reservation.Status);
+        Assert.Equal(5, await StockShownAsync(sku));
+    }
+
+    private async Task<List<Guid>> OwedReleasesAsync()
+    {
+        await using var command = stack.Database.CreateCommand("SELECT reservation_id FROM reservation_releases");
+        await using var reader = await command.ExecuteReaderAsync();
+        var ids = new List<Guid>();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return ids;
+    }
+
+    private async Task SetOwedReleaseDueAsync(Guid reservationId, TimeSpan fromNow)
+    {
+        await using var command = stack.Database.CreateCommand("UPDATE reservation_releases SET next_attempt_at = now() + $2 WHERE reservation_id = $1");
+        command.Parameters.AddWithValue(reservationId);
+        command.Parameters.AddWithValue(fromNow);
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
 
     private async Task SetStartingAsync(string sku, int starting) =>

@@ -13,15 +13,26 @@ namespace Storefront.Api.Infrastructure.Recovery;
 public sealed record StrandedWorkSource(string Table, string QueueName, string[] UnfinishedStatuses);
 
 /// <summary>
+/// Other work that a feature leaves to the sweep: a call that could not be made when it was due and is retried until
+/// it succeeds or no longer matters. Each feature registers its own.
+/// </summary>
+public interface ISweepStep
+{
+    Task SweepAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
 /// The backstop that makes sure nothing accepted is stranded: unfinished work that is long overdue and held by no
 /// live lease has lost its message (storage refused it, the worker died between steps, its poison handling could
-/// not run), so it gets a new one; and outbox messages that storage did not take at request time are sent.
+/// not run), so it gets a new one; outbox messages that storage did not take at request time are sent; and the
+/// features' own steps (<see cref="ISweepStep"/>) run.
 /// </summary>
 public sealed class StrandedWorkSweep(
     NpgsqlDataSource dataSource,
     QueueSender queues,
     OutboxDispatcher outbox,
     IEnumerable<StrandedWorkSource> sources,
+    IEnumerable<ISweepStep> steps,
     IOptions<RecoveryOptions> options,
     ILogger<StrandedWorkSweep> logger)
 {
@@ -33,6 +44,12 @@ public sealed class StrandedWorkSweep(
 
     public async Task SweepAsync(CancellationToken cancellationToken)
     {
+        // First: the steps need the database and their services, not storage, so a storage outage does not hold them up.
+        foreach (var step in steps)
+        {
+            await step.SweepAsync(cancellationToken);
+        }
+
         foreach (var source in sources)
         {
             var ids = await TakeStrandedAsync(source, cancellationToken);
