@@ -4,6 +4,19 @@ namespace Storefront.Api.Infrastructure;
 
 public static class DataSourceExtensions
 {
+    /// <summary>Runs a command that returns one uuid column (an UPDATE ... RETURNING id) and reads every row.</summary>
+    public static async Task<List<Guid>> ReadIdsAsync(this NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var ids = new List<Guid>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return ids;
+    }
+
     /// <summary>Error texts kept in the database are cut to a bound: an exception message can be arbitrarily long.</summary>
     public static string BoundedError(string text) => text.Length <= 2000 ? text : text[..2000];
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Storefront.Api.ExternalServices;
+using Storefront.Api.Infrastructure;
 using Storefront.Api.Infrastructure.Recovery;
 
 namespace Storefront.Api.Orders;
@@ -123,13 +124,6 @@ public sealed class ReservationReleases(
             """);
         command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = options.Value.ReleaseRetryDelay });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = MaxPerSweep });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var ids = new List<Guid>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            ids.Add(reader.GetGuid(0));
-        }
-
-        return ids;
+        return await command.ReadIdsAsync(cancellationToken);
     }
 }

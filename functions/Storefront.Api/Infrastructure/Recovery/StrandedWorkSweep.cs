@@ -92,13 +92,6 @@ public sealed class StrandedWorkSweep(
         command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = options.Value.StrandedAfter });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = source.UnfinishedStatuses });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = MaxPerSweep });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var ids = new List<Guid>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            ids.Add(reader.GetGuid(0));
-        }
-
-        return ids;
+        return await command.ReadIdsAsync(cancellationToken);
     }
 }
