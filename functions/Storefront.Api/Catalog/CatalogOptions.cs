@@ -14,8 +14,9 @@ public sealed class CatalogOptions
     /// <summary>
     /// A request that waited this long between its arrival at the worker and the function's start is refused (503
     /// with Retry-After): what is left of its budget would mostly serve a degraded answer late, to a client that
-    /// is better off retrying, and refusing costs the overloaded process almost nothing. Not lower: a new worker's
-    /// first requests also wait while the Functions pipeline is compiled, which is no reason to refuse them.
+    /// is better off retrying, and refusing costs the overloaded process almost nothing. Not lower: a new worker also
+    /// compiles the code of each path the first time it runs it. (Its requests before its first answer, which wait
+    /// while the Functions pipeline itself is compiled, are not timed at all: see RequestArrival.)
     /// </summary>
     public TimeSpan MaxWaitBeforeStart { get; set; } = TimeSpan.FromMilliseconds(600);
 
