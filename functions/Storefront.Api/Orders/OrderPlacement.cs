@@ -59,11 +59,20 @@ public sealed class OrderPlacement(
         try
         {
             await Task.WhenAll(pricesTask, reservationTask, ratesTask);
+            if (await reservationTask is ReservationResult.Short && await releases.SettleEarlierAttemptsAsync(idempotencyKey, cancellationToken))
+            {
+                // An earlier attempt of this request held units that it owed back, and they are back now: they may be
+                // the ones this order needs. The short reservation held nothing, so a new id starts clean.
+                orderId = Guid.CreateVersion7();
+                reservationTask = ReserveAsync(orderId, order.Lines, cancellationToken);
+                await reservationTask;
+            }
+
             refusal = Refusal(order, await pricesTask, await reservationTask, await ratesTask);
         }
         catch
         {
-            await releases.ReleaseAsync(orderId, reservationOutcomeKnown: reservationTask.IsCompletedSuccessfully && await reservationTask is not null);
+            await releases.ReleaseAsync(orderId, idempotencyKey, reservationOutcomeKnown: reservationTask.IsCompletedSuccessfully && await reservationTask is not null);
             throw;
         }
 
@@ -71,7 +80,7 @@ public sealed class OrderPlacement(
         {
             if (await reservationTask is not ReservationResult.Short and var reservation)
             {
-                await releases.ReleaseAsync(orderId, reservationOutcomeKnown: reservation is not null);
+                await releases.ReleaseAsync(orderId, idempotencyKey, reservationOutcomeKnown: reservation is not null);
             }
 
             return refusal;
@@ -89,14 +98,14 @@ public sealed class OrderPlacement(
         catch
         {
             // Not stored, or not known to be (then the client's retry with its key finds it).
-            await releases.ReleaseAsync(orderId, reservationOutcomeKnown: true);
+            await releases.ReleaseAsync(orderId, idempotencyKey, reservationOutcomeKnown: true);
             throw;
         }
 
         if (stored is not { } accepted)
         {
             // A concurrent request with the same key won the insert; answer as it did.
-            await releases.ReleaseAsync(orderId, reservationOutcomeKnown: true);
+            await releases.ReleaseAsync(orderId, idempotencyKey, reservationOutcomeKnown: true);
             var winner = await orders.FindByIdempotencyKeyAsync(idempotencyKey, cancellationToken)
                 ?? throw new InvalidOperationException("An order insert conflicted on its idempotency key, but no order holds the key.");
             return Replay(winner, requestHash);

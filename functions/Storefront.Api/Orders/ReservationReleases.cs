@@ -12,7 +12,8 @@ namespace Storefront.Api.Orders;
 /// up the answer for long; when inventory does not confirm it (refused, timed out, circuit open), or does not know the
 /// reservation while the reservation call's outcome is unknown (that call may still land), it is owed: written to
 /// <c>reservation_releases</c> and tried again by the sweep until inventory confirms it or the hold has expired by
-/// itself. Without that, a burst or a blip would keep the units from sale for the whole reservation TTL.
+/// itself. Without that, a burst or a blip would keep the units from sale for the whole reservation TTL. A retry of the
+/// same request (its idempotency key) that finds its stock short settles them first (<see cref="SettleEarlierAttemptsAsync"/>).
 /// </summary>
 public sealed class ReservationReleases(
     NpgsqlDataSource dataSource,
@@ -21,11 +22,13 @@ public sealed class ReservationReleases(
     ILogger<ReservationReleases> logger) : ISweepStep
 {
     private const int MaxPerSweep = 100;
+    private const int MaxPerKey = 10;
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(2);
 
     /// <param name="orderId">The order, and so the reservation's id.</param>
+    /// <param name="idempotencyKey">The key of the request that reserved it.</param>
     /// <param name="reservationOutcomeKnown">Whether the reservation call answered (held or short); false when it failed or timed out.</param>
-    public async Task ReleaseAsync(Guid orderId, bool reservationOutcomeKnown)
+    public async Task ReleaseAsync(Guid orderId, string idempotencyKey, bool reservationOutcomeKnown)
     {
         string reason;
         try
@@ -44,13 +47,50 @@ public sealed class ReservationReleases(
 
         try
         {
-            await OweAsync(orderId);
+            await OweAsync(orderId, idempotencyKey);
             logger.LogWarning("The release of unaccepted order {OrderId}'s reservation is left to the sweep: {Reason}", orderId, reason);
         }
         catch (Exception exception)
         {
             logger.LogWarning("The reservation of unaccepted order {OrderId} is left to expire: {Reason}; {Error}", orderId, reason, exception.Message);
         }
+    }
+
+    /// <summary>
+    /// Tries now the releases owed by earlier attempts of the request with this key, due or not, and forgets those
+    /// inventory confirms.
+    /// </summary>
+    /// <returns>Whether any was confirmed: units they held may be for sale again.</returns>
+    public async Task<bool> SettleEarlierAttemptsAsync(string idempotencyKey, CancellationToken cancellationToken)
+    {
+        List<Guid> owed;
+        await using (var command = dataSource.CreateCommand("SELECT reservation_id FROM reservation_releases WHERE idempotency_key = $1 LIMIT $2"))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = idempotencyKey });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = MaxPerKey });
+            owed = await command.ReadIdsAsync(cancellationToken);
+        }
+
+        var confirmed = await Task.WhenAll(owed.Select(async reservationId =>
+        {
+            try
+            {
+                // Unknown to inventory: the earlier reservation call has not landed (or never will); the sweep sees to it.
+                return await TryReleaseAsync(reservationId, cancellationToken) ? reservationId : (Guid?)null;
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                logger.LogWarning("The release of reservation {ReservationId} stays owed: {Error}", reservationId, exception.Message);
+                return null;
+            }
+        }));
+        var released = confirmed.OfType<Guid>().ToArray();
+        if (released.Length > 0)
+        {
+            await ForgetAsync(released, cancellationToken);
+        }
+
+        return released.Length > 0;
     }
 
     /// <summary>Tries the releases that are due, a bounded number per sweep, and forgets those that no longer matter.</summary>
@@ -77,10 +117,15 @@ public sealed class ReservationReleases(
                 continue;
             }
 
-            await using var done = dataSource.CreateCommand("DELETE FROM reservation_releases WHERE reservation_id = $1");
-            done.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = reservationId });
-            await done.ExecuteNonQueryAsync(cancellationToken);
+            await ForgetAsync([reservationId], cancellationToken);
         }
+    }
+
+    private async Task ForgetAsync(Guid[] reservationIds, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM reservation_releases WHERE reservation_id = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = reservationIds });
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task<bool> TryReleaseAsync(Guid reservationId, CancellationToken cancellationToken)
@@ -90,18 +135,19 @@ public sealed class ReservationReleases(
         return await reservations.ReleaseAsync(reservationId, bound.Token);
     }
 
-    private async Task OweAsync(Guid reservationId)
+    private async Task OweAsync(Guid reservationId, string idempotencyKey)
     {
         using var bound = new CancellationTokenSource(ReleaseTimeout);
         await using var command = dataSource.CreateCommand(
             """
-            INSERT INTO reservation_releases (reservation_id, next_attempt_at, expires_at)
-            VALUES ($1, now() + $2, now() + $3)
+            INSERT INTO reservation_releases (reservation_id, idempotency_key, next_attempt_at, expires_at)
+            VALUES ($1, $4, now() + $2, now() + $3)
             ON CONFLICT (reservation_id) DO NOTHING
             """);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = reservationId });
         command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = options.Value.ReleaseRetryDelay });
         command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = options.Value.ReservationTtl });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = idempotencyKey });
         await command.ExecuteNonQueryAsync(bound.Token);
     }
 

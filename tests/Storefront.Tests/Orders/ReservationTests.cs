@@ -131,6 +131,43 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
         Assert.Equal(5, await StockShownAsync(sku));
     }
 
+    [Fact]
+    public async Task A_retry_that_finds_the_stock_short_gets_the_units_its_earlier_attempt_held_and_still_owed_back()
+    {
+        const string sku = "SKU-05008";
+        await SetStartingAsync(sku, 2);
+        var owedBefore = await OwedReleasesAsync();
+        var key = $"owed-retry-{Guid.NewGuid():N}";
+        var body = OrderApi.Body(sku: sku, quantity: 2, currency: "USD");
+
+        // The first attempt: inventory hangs, the order is refused with 503 and its release is owed.
+        await stack.ConfigureServiceAsync("inventory", new { hangRate = 1.0 });
+        using (var refused = await stack.PlaceAsync(body, key))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        var earlier = Assert.Single((await OwedReleasesAsync()).Except(owedBefore));
+        await SetOwedReleaseDueAsync(earlier, TimeSpan.FromHours(1));
+        await stack.ConfigureServiceAsync("inventory", new { hangRate = 0.0 });
+        // Its reservation call lands late and holds both units, while the sweep would not release them for an hour.
+        (await stack.Simulator.PutAsJsonAsync($"reservations/{earlier}", new { orderId = earlier, lines = new[] { new { sku, quantity = 2 } } }))
+            .EnsureSuccessStatusCode();
+        Assert.Equal(0, await StockShownAsync(sku));
+
+        // The client retries with the same key: the units are its own earlier attempt's, so it gets them.
+        using var retried = await stack.PlaceAsync(body, key);
+        Assert.Equal(HttpStatusCode.Accepted, retried.StatusCode);
+        var orderId = await OrderApi.AcceptedIdAsync(retried);
+        Assert.NotEqual(earlier, orderId);
+        Assert.DoesNotContain(earlier, await OwedReleasesAsync());
+        Assert.Equal("released", Assert.Single((await stack.Simulator.GetFromJsonAsync<List<ReservationRecord>>($"admin/reservations?orderId={earlier}"))!).Status);
+        Assert.Contains(
+            Assert.Single((await stack.Simulator.GetFromJsonAsync<List<ReservationRecord>>($"admin/reservations?orderId={orderId}"))!).Status,
+            new[] { "held", "committed" });
+        Assert.Equal(0, await StockShownAsync(sku));
+    }
+
     private async Task<List<Guid>> OwedReleasesAsync()
     {
         await using var command = stack.Database.CreateCommand("SELECT reservation_id FROM reservation_releases");
