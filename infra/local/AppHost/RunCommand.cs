@@ -157,8 +157,12 @@ public static class RunCommand
             migrate.WaitFor(postgresResource);
         }
 
+        // The simulator stands in for services on other machines: where a priority may be raised (root), it runs ahead of
+        // the app, so that an app loaded to the machine's limit does not slow its dependencies as remote ones would not be.
+        string[] simulatorCommand = ["dotnet", RepoPaths.SimulatorDll, "--urls", $"http://127.0.0.1:{Text(settings.SimulatorPort)}"];
         var simulator = builder.AddExecutable(
-                "simulator", "dotnet", RepoPaths.Root, RepoPaths.SimulatorDll, "--urls", $"http://127.0.0.1:{Text(settings.SimulatorPort)}")
+                "simulator", Environment.IsPrivilegedProcess ? "nice" : "dotnet", RepoPaths.Root,
+                Environment.IsPrivilegedProcess ? ["-n", "-10", .. simulatorCommand] : simulatorCommand[1..])
             .WithHttpEndpoint(port: settings.SimulatorPort, isProxied: false, name: "http")
             .WithHttpHealthCheck("/health");
 
