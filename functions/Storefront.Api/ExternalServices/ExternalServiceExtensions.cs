@@ -68,7 +68,7 @@ public static class ExternalServiceExtensions
                 options.Timeout,
                 options.HedgingDelay,
                 new HedgeBudget(options.HedgeBudgetRatio, options.HedgeBudgetBurst),
-                () => schedulingDelay.RecentAverage < starved);
+                () => schedulingDelay.Current < starved);
         });
         builder.Services.AddHttpClient<TClient>(http =>
             {
@@ -129,7 +129,7 @@ public static class ExternalServiceExtensions
         var starved = attemptTimeout / 4;
         breaker.ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
         {
-            { Exception: TimeoutRejectedException } => schedulingDelay.RecentAverage < starved,
+            { Exception: TimeoutRejectedException } => schedulingDelay.Current < starved,
             _ => HttpClientResiliencePredicates.IsTransient(args.Outcome),
         });
         breaker.FailureRatio = options.BreakerFailureRatio;

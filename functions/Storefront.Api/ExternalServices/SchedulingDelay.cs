@@ -6,22 +6,23 @@ namespace Storefront.Api.ExternalServices;
 /// How late this process runs its work: every <see cref="ProbeInterval"/> a timer queues a probe to the thread pool,
 /// and the probe's delay (the timer's own lateness plus its wait in the queue) is kept for <see cref="Window"/>.
 /// When the process is starved of CPU (or its thread pool is saturated), a dependency call can time out while the
-/// dependency answered in time and only the continuation waited; circuit breakers ask
-/// <see cref="RecentAverage"/> so that such timeouts do not open them. An average, not the maximum: one pause
-/// (a garbage collection, a burst of work) delays a few calls, a starved process delays all of them.
+/// dependency answered in time and only the continuation waited; circuit breakers and hedges ask <see cref="Current"/>
+/// so that such timeouts neither open a circuit nor send more calls.
 /// </summary>
 public sealed class SchedulingDelay : IDisposable
 {
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>How far back <see cref="RecentAverage"/> looks: about the longest attempt a breaker judges.</summary>
+    /// <summary>How far back the average looks: about the longest attempt a breaker judges.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
 
     private readonly Timer _timer;
     private readonly long[] _delayTicks = new long[(int)(Window / ProbeInterval)];
     private int _next;
+    private long _lastDelayTicks;
     private long _lastTimerAt;
     private long _probeQueuedAt;
+    private long _oldestPendingSince;
 
     public SchedulingDelay()
     {
@@ -29,8 +30,13 @@ public sealed class SchedulingDelay : IDisposable
         _timer = new Timer(_ => QueueProbe(), null, ProbeInterval, ProbeInterval);
     }
 
-    /// <summary>The average delay of the probes within the last <see cref="Window"/>.</summary>
-    public TimeSpan RecentAverage
+    /// <summary>
+    /// How late the process runs now: the largest of the average over the last <see cref="Window"/>, the last probe's
+    /// delay and how long a probe still in the queue has waited so far. The average shows a process starved for a while;
+    /// the other two show a burst that swamps the thread pool at once, when a window that was quiet until then would
+    /// still average it away while the burst's first calls time out.
+    /// </summary>
+    public TimeSpan Current
     {
         get
         {
@@ -40,7 +46,9 @@ public sealed class SchedulingDelay : IDisposable
                 total += Volatile.Read(ref _delayTicks[i]);
             }
 
-            return TimeSpan.FromTicks(total / _delayTicks.Length);
+            var pendingSince = Interlocked.Read(ref _oldestPendingSince);
+            var pending = pendingSince == 0 ? 0 : Stopwatch.GetElapsedTime(pendingSince).Ticks;
+            return TimeSpan.FromTicks(Math.Max(total / _delayTicks.Length, Math.Max(Interlocked.Read(ref _lastDelayTicks), pending)));
         }
     }
 
@@ -51,10 +59,12 @@ public sealed class SchedulingDelay : IDisposable
         var now = Stopwatch.GetTimestamp();
         var timerLate = Stopwatch.GetElapsedTime(Interlocked.Exchange(ref _lastTimerAt, now)) - ProbeInterval;
         Interlocked.Exchange(ref _probeQueuedAt, now);
+        Interlocked.CompareExchange(ref _oldestPendingSince, now, 0);
         ThreadPool.UnsafeQueueUserWorkItem(
             static state =>
             {
                 var (self, late) = state;
+                Interlocked.Exchange(ref self._oldestPendingSince, 0);
                 var queued = Stopwatch.GetElapsedTime(Interlocked.Read(ref self._probeQueuedAt));
                 self.Record(late > queued ? late : queued);
             },
@@ -64,7 +74,9 @@ public sealed class SchedulingDelay : IDisposable
 
     private void Record(TimeSpan delay)
     {
+        var ticks = Math.Max(0, delay.Ticks);
         var slot = (int)((uint)Interlocked.Increment(ref _next) % (uint)_delayTicks.Length);
-        Volatile.Write(ref _delayTicks[slot], Math.Max(0, delay.Ticks));
+        Volatile.Write(ref _delayTicks[slot], ticks);
+        Interlocked.Exchange(ref _lastDelayTicks, ticks);
     }
 }
