@@ -158,7 +158,7 @@ public static class RunCommand
         }
 
         // The simulator stands in for services on other machines: where a priority may be raised (root), it runs ahead of
-        // the app, so that an app loaded to the machine's limit does not slow its dependencies as remote ones would not be.
+        // the app, so that an app loaded to the machine's limit slows its stand-in dependencies less.
         string[] simulatorCommand = ["dotnet", RepoPaths.SimulatorDll, "--urls", $"http://127.0.0.1:{Text(settings.SimulatorPort)}"];
         var simulator = builder.AddExecutable(
                 "simulator", Environment.IsPrivilegedProcess ? "nice" : "dotnet", RepoPaths.Root,

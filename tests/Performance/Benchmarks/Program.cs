@@ -110,9 +110,9 @@ var started = DateTimeOffset.UtcNow;
 Log($"benchmark start {started:u}; {Environment.ProcessorCount} cores; {duration.TotalSeconds} s per load step");
 
 // --- Simulator: its own process, so that its CPU is its own -------------------------------------------------------
-// It stands in for services on other machines. Sharing two cores, a stack at its limit took the CPU the simulator
-// needed, the simulated services answered late and the stack's circuit breakers opened, which remote services would
-// not have caused; where the benchmark may raise a priority (as root), the simulator runs ahead of everything else.
+// It stands in for services on other machines. Sharing two cores, a stack at its limit takes CPU the simulator needs,
+// and the simulated services answer later than remote ones would; where the benchmark may raise a priority (as root),
+// the simulator runs ahead of everything else.
 var simulatorNice = Environment.IsPrivilegedProcess ? -10 : 0;
 using var simulator = StartProcess(
     simulatorNice != 0 ? "nice" : "dotnet",
