@@ -106,22 +106,7 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
     {
         const string sku = "SKU-05007";
         await SetStartingAsync(sku, 5);
-        var owedBefore = await OwedReleasesAsync();
-
-        // Inventory hangs: the reservation call times out (its outcome unknown to the app), so does the release, and
-        // the order is refused with 503 while the release is owed.
-        await stack.ConfigureServiceAsync("inventory", new { hangRate = 1.0 });
-        using (var refused = await stack.PlaceAsync(OrderApi.Body(sku: sku, quantity: 2, currency: "USD")))
-        {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
-        }
-
-        var reservationId = Assert.Single((await OwedReleasesAsync()).Except(owedBefore));
-        // Keep the sweep off it while the reservation call lands late (as one still on its way would), then make it due.
-        await SetOwedReleaseDueAsync(reservationId, TimeSpan.FromHours(1));
-        await stack.ConfigureServiceAsync("inventory", new { hangRate = 0.0 });
-        (await stack.Simulator.PutAsJsonAsync($"reservations/{reservationId}", new { orderId = reservationId, lines = new[] { new { sku, quantity = 2 } } }))
-            .EnsureSuccessStatusCode();
+        var reservationId = await RefuseWithALateReservationAsync(sku, 2, key: null);
         Assert.Equal(3, await StockShownAsync(sku));
         await SetOwedReleaseDueAsync(reservationId, TimeSpan.Zero);
 
@@ -136,27 +121,12 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
     {
         const string sku = "SKU-05008";
         await SetStartingAsync(sku, 2);
-        var owedBefore = await OwedReleasesAsync();
         var key = $"owed-retry-{Guid.NewGuid():N}";
-        var body = OrderApi.Body(sku: sku, quantity: 2, currency: "USD");
-
-        // The first attempt: inventory hangs, the order is refused with 503 and its release is owed.
-        await stack.ConfigureServiceAsync("inventory", new { hangRate = 1.0 });
-        using (var refused = await stack.PlaceAsync(body, key))
-        {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
-        }
-
-        var earlier = Assert.Single((await OwedReleasesAsync()).Except(owedBefore));
-        await SetOwedReleaseDueAsync(earlier, TimeSpan.FromHours(1));
-        await stack.ConfigureServiceAsync("inventory", new { hangRate = 0.0 });
-        // Its reservation call lands late and holds both units, while the sweep would not release them for an hour.
-        (await stack.Simulator.PutAsJsonAsync($"reservations/{earlier}", new { orderId = earlier, lines = new[] { new { sku, quantity = 2 } } }))
-            .EnsureSuccessStatusCode();
+        var earlier = await RefuseWithALateReservationAsync(sku, 2, key);
         Assert.Equal(0, await StockShownAsync(sku));
 
         // The client retries with the same key: the units are its own earlier attempt's, so it gets them.
-        using var retried = await stack.PlaceAsync(body, key);
+        using var retried = await stack.PlaceAsync(OrderApi.Body(sku: sku, quantity: 2, currency: "USD"), key);
         Assert.Equal(HttpStatusCode.Accepted, retried.StatusCode);
         var orderId = await OrderApi.AcceptedIdAsync(retried);
         Assert.NotEqual(earlier, orderId);
@@ -166,6 +136,29 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
             Assert.Single((await stack.Simulator.GetFromJsonAsync<List<ReservationRecord>>($"admin/reservations?orderId={orderId}"))!).Status,
             new[] { "held", "committed" });
         Assert.Equal(0, await StockShownAsync(sku));
+    }
+
+    /// <summary>
+    /// An order placed while inventory hangs: the reservation call times out (its outcome unknown to the app), so does
+    /// the release, and the order is refused with 503 while the release is owed. The sweep is kept off it for an hour
+    /// while the reservation call lands late (as one still on its way would) and holds the units.
+    /// </summary>
+    /// <returns>The reservation's id.</returns>
+    private async Task<Guid> RefuseWithALateReservationAsync(string sku, int quantity, string? key)
+    {
+        var owedBefore = await OwedReleasesAsync();
+        await stack.ConfigureServiceAsync("inventory", new { hangRate = 1.0 });
+        using (var refused = await stack.PlaceAsync(OrderApi.Body(sku: sku, quantity: quantity, currency: "USD"), key))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        var reservationId = Assert.Single((await OwedReleasesAsync()).Except(owedBefore));
+        await SetOwedReleaseDueAsync(reservationId, TimeSpan.FromHours(1));
+        await stack.ConfigureServiceAsync("inventory", new { hangRate = 0.0 });
+        (await stack.Simulator.PutAsJsonAsync($"reservations/{reservationId}", new { orderId = reservationId, lines = new[] { new { sku, quantity } } }))
+            .EnsureSuccessStatusCode();
+        return reservationId;
     }
 
     private async Task<List<Guid>> OwedReleasesAsync()
