@@ -19,7 +19,6 @@ public sealed class SchedulingDelay : IDisposable
     private readonly Timer _timer;
     private readonly long[] _delayTicks = new long[(int)(Window / ProbeInterval)];
     private int _next;
-    private long _lastDelayTicks;
     private long _lastTimerAt;
     private long _probeQueuedAt;
     private long _oldestPendingSince;
@@ -48,7 +47,8 @@ public sealed class SchedulingDelay : IDisposable
 
             var pendingSince = Interlocked.Read(ref _oldestPendingSince);
             var pending = pendingSince == 0 ? 0 : Stopwatch.GetElapsedTime(pendingSince).Ticks;
-            return TimeSpan.FromTicks(Math.Max(total / _delayTicks.Length, Math.Max(Interlocked.Read(ref _lastDelayTicks), pending)));
+            var last = Volatile.Read(ref _delayTicks[(uint)Volatile.Read(ref _next) % (uint)_delayTicks.Length]);
+            return TimeSpan.FromTicks(Math.Max(total / _delayTicks.Length, Math.Max(last, pending)));
         }
     }
 
@@ -74,9 +74,7 @@ public sealed class SchedulingDelay : IDisposable
 
     private void Record(TimeSpan delay)
     {
-        var ticks = Math.Max(0, delay.Ticks);
         var slot = (int)((uint)Interlocked.Increment(ref _next) % (uint)_delayTicks.Length);
-        Volatile.Write(ref _delayTicks[slot], ticks);
-        Interlocked.Exchange(ref _lastDelayTicks, ticks);
+        Volatile.Write(ref _delayTicks[slot], Math.Max(0, delay.Ticks));
     }
 }

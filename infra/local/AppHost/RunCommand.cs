@@ -157,12 +157,8 @@ public static class RunCommand
             migrate.WaitFor(postgresResource);
         }
 
-        // The simulator stands in for services on other machines: where a priority may be raised (root), it runs ahead of
-        // the app, so that an app loaded to the machine's limit slows its stand-in dependencies less.
-        string[] simulatorCommand = ["dotnet", RepoPaths.SimulatorDll, "--urls", $"http://127.0.0.1:{Text(settings.SimulatorPort)}"];
-        var simulator = builder.AddExecutable(
-                "simulator", Environment.IsPrivilegedProcess ? "nice" : "dotnet", RepoPaths.Root,
-                Environment.IsPrivilegedProcess ? ["-n", "-10", .. simulatorCommand] : simulatorCommand[1..])
+        var (simulatorFile, simulatorArguments) = SimulatorCommand.For(RepoPaths.SimulatorDll, "--urls", $"http://127.0.0.1:{Text(settings.SimulatorPort)}");
+        var simulator = builder.AddExecutable("simulator", simulatorFile, RepoPaths.Root, simulatorArguments)
             .WithHttpEndpoint(port: settings.SimulatorPort, isProxied: false, name: "http")
             .WithHttpHealthCheck("/health");
 

@@ -109,16 +109,11 @@ using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
 var started = DateTimeOffset.UtcNow;
 Log($"benchmark start {started:u}; {Environment.ProcessorCount} cores; {duration.TotalSeconds} s per load step");
 
-// --- Simulator: its own process, so that its CPU is its own -------------------------------------------------------
-// It stands in for services on other machines. Sharing two cores, a stack at its limit takes CPU the simulator needs,
-// and the simulated services answer later than remote ones would; where the benchmark may raise a priority (as root),
-// the simulator runs ahead of everything else.
-var simulatorNice = Environment.IsPrivilegedProcess ? -10 : 0;
-using var simulator = StartProcess(
-    simulatorNice != 0 ? "nice" : "dotnet",
-    [.. simulatorNice != 0 ? ["-n", simulatorNice.ToString(CultureInfo.InvariantCulture), "dotnet"] : Array.Empty<string>(), simulatorDll, "--urls", simulatorUri.ToString().TrimEnd('/'),
+// --- Simulator: its own process, so that its CPU is its own, ahead of the rest where it may be (SimulatorCommand) ----
+var (simulatorFile, simulatorArguments) = SimulatorCommand.For(simulatorDll, "--urls", simulatorUri.ToString().TrimEnd('/'),
     $"--Simulator:Services:inventory:LatencyMs={DependencyMs}", $"--Simulator:Services:reviews:LatencyMs={DependencyMs}",
-    $"--Simulator:Services:fx:LatencyMs={DependencyMs}", $"--Simulator:Services:payments:LatencyMs={PaymentMs}"], null);
+    $"--Simulator:Services:fx:LatencyMs={DependencyMs}", $"--Simulator:Services:payments:LatencyMs={PaymentMs}");
+using var simulator = StartProcess(simulatorFile, simulatorArguments, null);
 await WaitForAsync(new Uri(simulatorUri, "health"), TimeSpan.FromSeconds(30));
 var postgresPid = await PostmasterPidAsync(postgres);
 
@@ -333,7 +328,7 @@ finally
 }
 
 Directory.CreateDirectory(output);
-await File.WriteAllTextAsync(Path.Combine(output, "results.md"), report.Markdown(started, Machine(simulatorNice)));
+await File.WriteAllTextAsync(Path.Combine(output, "results.md"), report.Markdown(started, Machine()));
 await File.WriteAllTextAsync(Path.Combine(output, "chart.svg"), report.Svg());
 Console.WriteLine();
 foreach (var line in report.Headlines())
@@ -515,7 +510,7 @@ static void CopyDirectory(string from, string to)
     }
 }
 
-static string Machine(int simulatorNice)
+static string Machine()
 {
     var cpu = File.Exists("/proc/cpuinfo")
         ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
@@ -523,7 +518,7 @@ static string Machine(int simulatorNice)
     var memory = File.Exists("/proc/meminfo") ? File.ReadLines("/proc/meminfo").First().Split(':', 2)[1].Trim() : "?";
     var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
     return $"{Environment.ProcessorCount} cores ({cpu}), {memory} RAM, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, " +
-           $".NET {Environment.Version}; simulator at nice {simulatorNice}; load average at the end: {load}";
+           $".NET {Environment.Version}; simulator at nice {SimulatorCommand.Nice}; load average at the end: {load}";
 }
 
 static void Log(string message) => Console.WriteLine($"[bench {DateTime.Now:HH:mm:ss}] {message}");
