@@ -64,6 +64,22 @@ public sealed class HttpFunctions
         }
     }
 
+    /// <summary>
+    /// Sends its first line at once, then waits for the test's go-ahead (a file named "go-{tag}" in the probe folder)
+    /// before the second: the client can only read the first line before the function ends if the host streams.
+    /// </summary>
+    [Function("Trickle")]
+    public async Task<IActionResult> Trickle([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "trickle/{tag}")] HttpRequest request, string tag, FunctionContext context)
+    {
+        var response = request.HttpContext.Response;
+        response.ContentType = "text/plain";
+        await response.WriteAsync("first\n", context.CancellationToken);
+        await response.Body.FlushAsync(context.CancellationToken);
+        await Probe.WaitForAsync($"go-{tag}", context.CancellationToken);
+        await response.WriteAsync("second\n", context.CancellationToken);
+        return new EmptyResult();
+    }
+
     [Function("Large")]
     public IActionResult Large([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "large/{kilobytes:int}")] HttpRequest request, int kilobytes)
         => new FileContentResult(Enumerable.Repeat((byte)'x', kilobytes * 1024).ToArray(), "application/octet-stream");

@@ -30,12 +30,6 @@ public sealed record FunctionsHostOptions
     /// </summary>
     public TimeSpan FunctionTimeoutGracePeriod { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>
-    /// How much of a response body is held back until the invocation's result is known, so that a
-    /// function failing after writing a small response still turns into a 500; larger bodies stream.
-    /// </summary>
-    public int ResponseBufferLimit { get; init; } = 64 * 1024;
-
     /// <summary>Largest request body forwarded to the worker (the real front end allows 100 MB).</summary>
     public long MaxRequestBodySize { get; init; } = 100L * 1024 * 1024;
 }

@@ -23,6 +23,8 @@ internal sealed class HttpFunctionInvoker(
 {
     public const string WorkerClientName = "worker";
 
+    private const int RelayBufferSize = 16 * 1024;
+
     private static readonly HashSet<string> HopByHopHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
         "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Host",
@@ -105,32 +107,20 @@ internal sealed class HttpFunctionInvoker(
     }
 
     /// <summary>
-    /// Holds back up to <see cref="FunctionsHostOptions.ResponseBufferLimit"/> bytes until the invocation's
-    /// result is known, so small responses of failed functions become 500s; longer bodies stream, and a
-    /// failure after the headers went out can only abort the connection.
+    /// Relays the worker's response as it arrives, as the real host's YARP forwarder does, so the client has a body
+    /// of known length before the InvocationResponse is in. A response without a body waits for the invocation's
+    /// result: a function that failed leaves the worker answering an empty 200, which becomes a bodyless 500. Once a
+    /// body went out, a failure can only abort the connection (the real host's ExceptionMiddleware rethrows).
     /// </summary>
     private async Task RelayAsync(HttpContext context, HttpResponseMessage response, Task<InvocationResponse> invocation, string invocationId, ClientBodyStream clientBody)
     {
         var aborted = context.RequestAborted;
-        var buffer = ArrayPool<byte>.Shared.Rent(options.ResponseBufferLimit);
+        var buffer = ArrayPool<byte>.Shared.Rent(RelayBufferSize);
         try
         {
             await using var body = await response.Content.ReadAsStreamAsync(aborted).ConfigureAwait(false);
-            var buffered = 0;
-            var complete = false;
-            while (buffered < buffer.Length)
-            {
-                var read = await body.ReadAsync(buffer.AsMemory(buffered), aborted).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    complete = true;
-                    break;
-                }
-
-                buffered += read;
-            }
-
-            if (complete)
+            var read = await body.ReadAsync(buffer, aborted).ConfigureAwait(false);
+            if (read == 0)
             {
                 await ObserveAsync(invocation).ConfigureAwait(false);
                 if (!Succeeded(invocation))
@@ -138,19 +128,24 @@ internal sealed class HttpFunctionInvoker(
                     RespondToFailure(context, invocation, invocationId, clientBody);
                     return;
                 }
+
+                CopyResponseHeaders(context, response);
+                return;
             }
 
             CopyResponseHeaders(context, response);
-            await context.Response.Body.WriteAsync(buffer.AsMemory(0, buffered), aborted).ConfigureAwait(false);
-            if (!complete)
+            do
             {
-                await body.CopyToAsync(context.Response.Body, aborted).ConfigureAwait(false);
-                await ObserveAsync(invocation).ConfigureAwait(false);
-                if (!Succeeded(invocation))
-                {
-                    logger.LogWarning("Invocation {InvocationId} failed after its response started; aborting the connection", invocationId);
-                    context.Abort();
-                }
+                await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), aborted).ConfigureAwait(false);
+                read = await body.ReadAsync(buffer, aborted).ConfigureAwait(false);
+            }
+            while (read > 0);
+
+            await ObserveAsync(invocation).ConfigureAwait(false);
+            if (!Succeeded(invocation))
+            {
+                logger.LogWarning("Invocation {InvocationId} failed after its response started; aborting the connection", invocationId);
+                context.Abort();
             }
         }
         catch (Exception exception) when (exception is OperationCanceledException or IOException or HttpRequestException)
