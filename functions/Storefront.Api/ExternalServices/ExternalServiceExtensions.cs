@@ -62,13 +62,12 @@ public static class ExternalServiceExtensions
             var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HedgingHandler).FullName!);
             // No hedge while this process is starved of CPU: the first attempt is then slow because of the app, not the
             // dependency, and a hedge would add work exactly where there is no room for it.
-            var starved = attemptTimeout / 4;
             return new HedgedCalls(
                 HedgedCalls.AttemptPipeline(serviceName, breaker, attemptTimeout, logger),
                 options.Timeout,
                 options.HedgingDelay,
                 new HedgeBudget(options.HedgeBudgetRatio, options.HedgeBudgetBurst),
-                () => schedulingDelay.Current < starved);
+                () => !schedulingDelay.IsLateFor(attemptTimeout));
         });
         builder.Services.AddHttpClient<TClient>(http =>
             {
@@ -126,10 +125,9 @@ public static class ExternalServiceExtensions
     {
         // A timeout while this process runs its work late says little about the dependency: it may have answered in
         // time and only the continuation waited. Such timeouts still fail the call, but do not open the circuit.
-        var starved = attemptTimeout / 4;
         breaker.ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
         {
-            { Exception: TimeoutRejectedException } => schedulingDelay.Current < starved,
+            { Exception: TimeoutRejectedException } => !schedulingDelay.IsLateFor(attemptTimeout),
             _ => HttpClientResiliencePredicates.IsTransient(args.Outcome),
         });
         breaker.FailureRatio = options.BreakerFailureRatio;

@@ -6,7 +6,7 @@ namespace Storefront.Api.ExternalServices;
 /// How late this process runs its work: every <see cref="ProbeInterval"/> a timer queues a probe to the thread pool,
 /// and the probe's delay (the timer's own lateness plus its wait in the queue) is kept for <see cref="Window"/>.
 /// When the process is starved of CPU (or its thread pool is saturated), a dependency call can time out while the
-/// dependency answered in time and only the continuation waited; circuit breakers and hedges ask <see cref="Current"/>
+/// dependency answered in time and only the continuation waited; circuit breakers and hedges ask <see cref="IsLateFor"/>
 /// so that such timeouts neither open a circuit nor send more calls.
 /// </summary>
 public sealed class SchedulingDelay : IDisposable
@@ -15,6 +15,8 @@ public sealed class SchedulingDelay : IDisposable
 
     /// <summary>How far back the average looks: about the longest attempt a breaker judges.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
+
+    private const int WaitsPerCall = 8;
 
     private readonly Timer _timer;
     private readonly long[] _delayTicks = new long[(int)(Window / ProbeInterval)];
@@ -35,7 +37,7 @@ public sealed class SchedulingDelay : IDisposable
     /// the other two show a burst that swamps the thread pool at once, when a window that was quiet until then would
     /// still average it away while the burst's first calls time out.
     /// </summary>
-    public TimeSpan Current
+    private TimeSpan Current
     {
         get
         {
@@ -51,6 +53,15 @@ public sealed class SchedulingDelay : IDisposable
             return TimeSpan.FromTicks(Math.Max(total / _delayTicks.Length, Math.Max(last, pending)));
         }
     }
+
+    /// <summary>
+    /// Whether this process runs late enough to make an attempt of <paramref name="attemptTimeout"/> time out on its own.
+    /// One call waits for the thread pool several times (a new connection, the request's send, the response's headers
+    /// and body), so lateness counts once per wait: with a quarter of the attempt as the bar, a fresh worker under a
+    /// burst (its JIT busy on top of the load) ran 30-50 ms late at each wait, timed out the calls of dependencies that
+    /// answered in 50 ms, and opened their circuits.
+    /// </summary>
+    public bool IsLateFor(TimeSpan attemptTimeout) => Current >= attemptTimeout / WaitsPerCall;
 
     public void Dispose() => _timer.Dispose();
 
