@@ -146,6 +146,8 @@ try
     {
         report.FirstReads.Add(await ReadComparison.FirstReadsAfterStartAsync(name, () => StartHost(directory, sideBySidePort), sideBySidePort, 10, 1, SeededSkus, StopProcessAsync, Log));
         report.FirstReads.Add(await ReadComparison.FirstReadsAfterStartAsync(name, () => StartHost(directory, sideBySidePort), sideBySidePort, 3, 50, SeededSkus, StopProcessAsync, Log));
+        report.LoadsFromStart.Add(await ReadComparison.LoadFromStartAsync(
+            name, () => StartHost(directory, sideBySidePort), sideBySidePort, 3, 256, duration, SeededSkus, simulatorUri, StopProcessAsync, Log));
     }
 
     var readVariants = new List<ReadVariant>();

@@ -12,6 +12,9 @@ public sealed record ReadMeasurement(ReadStep Step, IReadOnlyDictionary<string, 
 /// <summary>Sequential reads right after the heaviest step ended: when latency was back to normal.</summary>
 public sealed record Recovery(string Variant, int Probes, double FirstSecondP50Ms, double SecondSecondP50Ms, double AfterTwoSecondsMaxMs, double LastSlowProbeSeconds);
 
+/// <summary>Fresh starts of a host under load from its first moment: one wrk step per start, with dependency calls per read.</summary>
+public sealed record LoadFromStart(string Variant, IReadOnlyList<ReadMeasurement> Starts);
+
 /// <summary>Fresh starts of a host: what its very first request(s) got.</summary>
 public sealed record FirstReads(string Variant, int Concurrent, int Starts, int AllOk, int AllWhole, IReadOnlyList<string> Details);
 
@@ -198,6 +201,43 @@ public static class ReadComparison
         }
 
         return new FirstReads(variant, concurrent, starts, allOk, allWhole, details);
+    }
+
+    /// <summary>
+    /// Starts a host <paramref name="starts"/> times and, as soon as its HTTP port accepts connections, reads at
+    /// <paramref name="connections"/> connections for <paramref name="duration"/>: a new instance that gets its share of
+    /// the load at once, while its JIT is still compiling the hot paths.
+    /// </summary>
+    public static async Task<LoadFromStart> LoadFromStartAsync(
+        string variant, Func<Process> startHost, int port, int starts, int connections, TimeSpan duration, int skus, Uri simulator,
+        Func<Process, Task> stopHost, Action<string> log)
+    {
+        var measured = new List<ReadMeasurement>();
+        for (var i = 0; i < starts; i++)
+        {
+            using var host = startHost();
+            try
+            {
+                if (!await PortOpenAsync(port, TimeSpan.FromSeconds(60)))
+                {
+                    log($"load from start, {variant}, start {i + 1}: did not listen within 60 s");
+                    continue;
+                }
+
+                var callsBefore = await LastCallSequenceAsync(simulator);
+                var step = await Wrk.ReadsAsync(variant, new Uri($"http://127.0.0.1:{port}/"), ProductPath, skus, connections, duration);
+                var calls = await LastCallSequenceAsync(simulator) - callsBefore;
+                var reads = step.Count(200);
+                measured.Add(new ReadMeasurement(step, new Dictionary<string, double>(), reads == 0 ? double.NaN : (double)calls / reads));
+                log(string.Create(CultureInfo.InvariantCulture, $"load from start, {variant}, start {i + 1}: {step.Summary}; {measured[^1].DependencyCallsPerRead:F2} calls/read"));
+            }
+            finally
+            {
+                await stopHost(host);
+            }
+        }
+
+        return new LoadFromStart(variant, measured);
     }
 
     public static bool IsWhole(string body) =>

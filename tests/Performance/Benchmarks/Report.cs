@@ -40,6 +40,8 @@ public sealed class Report(TimeSpan duration)
 
     public List<FirstReads> FirstReads { get; } = [];
 
+    public List<LoadFromStart> LoadsFromStart { get; } = [];
+
     /// <summary>The extra steps of this build, the baseline build and FastAPI for the targets' ratios (ReadComparison.RoundsAsync).</summary>
     public List<(int Round, ReadMeasurement Measurement)> Rounds { get; } = [];
 
@@ -97,6 +99,8 @@ public sealed class Report(TimeSpan duration)
 
     private IEnumerable<LoadResult> Scenario(int scenario) => _rows.Where(r => r.Scenario == scenario).Select(r => r.Result);
 
+    private static double WholePercent(ReadStep step) => step.Responses == 0 ? double.NaN : 100.0 * step.Whole / step.Responses;
+
     private static string F(double value, string format = "F1") =>
         double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "n/a";
 
@@ -123,7 +127,14 @@ public sealed class Report(TimeSpan duration)
                 line += $" ({RoundsText(RoundRatios(256, ThisBuild, FastApiVariant, m => m.Step.P99Ms))})";
             }
 
-            yield return line + " (target at most 0.5)";
+            line += " (target at most 0.5)";
+            if (Step(ThisBuild, 1) is { } oneConnection)
+            {
+                // A closed loop serves at most connections / latency: what this build could reach at 256 connections.
+                line += $"; at most 256 / {F(oneConnection.Step.P50Ms)} ms (c=1 p50) = {F(256 / (oneConnection.Step.P50Ms / 1000), "F0")}/s at 256 connections";
+            }
+
+            yield return line;
         }
 
         foreach (var variant in ReadSteps.Select(r => r.Step.Variant).Distinct())
@@ -167,6 +178,14 @@ public sealed class Report(TimeSpan duration)
             yield return first.Concurrent == 1
                 ? $"first read after a start, {first.Variant}: whole in {first.AllWhole} of {first.Starts} starts"
                 : $"{first.Concurrent} concurrent reads on a fresh worker, {first.Variant}: all 200 in {first.AllOk} of {first.Starts} starts, all whole in {first.AllWhole}";
+        }
+
+        foreach (var load in LoadsFromStart.Where(l => l.Starts.Count > 0))
+        {
+            yield return $"{load.Starts[0].Step.Connections} connections from the start of a fresh worker, {load.Variant}, first {F(load.Starts[0].Step.Seconds, "F0")} s: " +
+                         $"whole answers {string.Join(", ", load.Starts.Select(m => $"{F(WholePercent(m.Step), "F0")}%"))} of all; " +
+                         $"whole/s {string.Join(", ", load.Starts.Select(m => F(m.Step.WholePerSecond, "F0")))}; " +
+                         $"dependency calls per 200 {string.Join(", ", load.Starts.Select(m => F(m.DependencyCallsPerRead, "F2")))}";
         }
 
         var variants = Scenario(2).ToList();
@@ -283,6 +302,25 @@ public sealed class Report(TimeSpan duration)
         foreach (var f in FirstReads)
         {
             Line($"| {f.Variant} | {f.Concurrent} | {f.Starts} | {f.AllOk} | {f.AllWhole} | {string.Join("; ", f.Details)} |");
+        }
+
+        if (LoadsFromStart.Count > 0)
+        {
+            Line();
+            Line("Under load from the first moment: as soon as the port accepts connections, wrk reads at 256 connections for one step, " +
+                 "while the new worker's JIT is still compiling its hot paths (a new instance that gets its share of the load at once).");
+            Line();
+            Line("| build | start | answers/s | whole/s | whole | p50 ms | p99 ms | statuses | calls/read |");
+            Line("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
+            foreach (var load in LoadsFromStart)
+            {
+                for (var i = 0; i < load.Starts.Count; i++)
+                {
+                    var step = load.Starts[i].Step;
+                    Line($"| {load.Variant} | {i + 1} | {F(step.ResponsesPerSecond, "F0")} | {F(step.WholePerSecond, "F0")} | {F(WholePercent(step), "F0")}% | " +
+                         $"{F(step.P50Ms)} | {F(step.P99Ms)} | {step.StatusText} | {F(load.Starts[i].DependencyCallsPerRead, "F2")} |");
+                }
+            }
         }
 
         if (Rounds.Count > 0)
