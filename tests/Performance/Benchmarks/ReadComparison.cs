@@ -116,8 +116,7 @@ public static class ReadComparison
             ["simulator"] = after[3] - before[3],
             ["wrk"] = measured.WrkCpuSeconds,
         };
-        var reads = measured.Count(200);
-        var result = new ReadMeasurement(measured, cpu, reads == 0 ? double.NaN : (double)calls / reads);
+        var result = new ReadMeasurement(measured, cpu, CallsPerRead(calls, measured));
         log(measured.Summary + string.Create(CultureInfo.InvariantCulture, $"; {result.DependencyCallsPerRead:F2} calls/read; CPU us/answer: ") +
             string.Join(", ", cpu.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value * 1e6 / Math.Max(1, measured.Responses):F0}"))));
         return result;
@@ -227,8 +226,7 @@ public static class ReadComparison
                 var callsBefore = await LastCallSequenceAsync(simulator);
                 var step = await Wrk.ReadsAsync(variant, new Uri($"http://127.0.0.1:{port}/"), ProductPath, skus, connections, duration);
                 var calls = await LastCallSequenceAsync(simulator) - callsBefore;
-                var reads = step.Count(200);
-                measured.Add(new ReadMeasurement(step, new Dictionary<string, double>(), reads == 0 ? double.NaN : (double)calls / reads));
+                measured.Add(new ReadMeasurement(step, new Dictionary<string, double>(), CallsPerRead(calls, step)));
                 log(string.Create(CultureInfo.InvariantCulture, $"load from start, {variant}, start {i + 1}: {step.Summary}; {measured[^1].DependencyCallsPerRead:F2} calls/read"));
             }
             finally
@@ -270,6 +268,10 @@ public static class ReadComparison
             variant.Name, probes.Count, P50(probes.Where(p => p.At < 1)), P50(probes.Where(p => p.At is >= 1 and < 2)),
             probes.Where(p => p.At >= 2).Select(p => p.Ms).DefaultIfEmpty(double.NaN).Max(), lastSlow);
     }
+
+    /// <summary>Simulator calls per 200 answer of a step.</summary>
+    private static double CallsPerRead(long calls, ReadStep step) =>
+        step.Count(200) == 0 ? double.NaN : (double)calls / step.Count(200);
 
     private static async Task<long> LastCallSequenceAsync(Uri simulator)
     {
