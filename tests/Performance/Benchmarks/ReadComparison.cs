@@ -156,15 +156,9 @@ public static class ReadComparison
         var details = new List<string>();
         for (var i = 0; i < starts; i++)
         {
-            using var host = startHost();
-            try
+            var start = i + 1;
+            var listened = await OnFreshHostAsync(startHost, port, stopHost, async () =>
             {
-                if (!await PortOpenAsync(port, TimeSpan.FromSeconds(60)))
-                {
-                    details.Add("did not listen within 60 s");
-                    continue;
-                }
-
                 var clock = Stopwatch.StartNew();
                 var answers = await Task.WhenAll(Enumerable.Range(0, concurrent).Select(async _ =>
                 {
@@ -191,11 +185,11 @@ public static class ReadComparison
                 allWhole += whole == concurrent ? 1 : 0;
                 var statuses = string.Join(" ", answers.GroupBy(a => a.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()}x{g.Key}"));
                 details.Add(string.Create(CultureInfo.InvariantCulture, $"{statuses}, {whole} whole, {elapsed:F0} ms"));
-                log($"first reads, {variant}, start {i + 1}: {details[^1]}");
-            }
-            finally
+                log($"first reads, {variant}, start {start}: {details[^1]}");
+            });
+            if (!listened)
             {
-                await stopHost(host);
+                details.Add("did not listen within 60 s");
             }
         }
 
@@ -214,24 +208,18 @@ public static class ReadComparison
         var measured = new List<ReadMeasurement>();
         for (var i = 0; i < starts; i++)
         {
-            using var host = startHost();
-            try
+            var start = i + 1;
+            var listened = await OnFreshHostAsync(startHost, port, stopHost, async () =>
             {
-                if (!await PortOpenAsync(port, TimeSpan.FromSeconds(60)))
-                {
-                    log($"load from start, {variant}, start {i + 1}: did not listen within 60 s");
-                    continue;
-                }
-
                 var callsBefore = await LastCallSequenceAsync(simulator);
                 var step = await Wrk.ReadsAsync(variant, new Uri($"http://127.0.0.1:{port}/"), ProductPath, skus, connections, duration);
                 var calls = await LastCallSequenceAsync(simulator) - callsBefore;
                 measured.Add(new ReadMeasurement(step, new Dictionary<string, double>(), CallsPerRead(calls, step)));
-                log(string.Create(CultureInfo.InvariantCulture, $"load from start, {variant}, start {i + 1}: {step.Summary}; {measured[^1].DependencyCallsPerRead:F2} calls/read"));
-            }
-            finally
+                log(string.Create(CultureInfo.InvariantCulture, $"load from start, {variant}, start {start}: {step.Summary}; {measured[^1].DependencyCallsPerRead:F2} calls/read"));
+            });
+            if (!listened)
             {
-                await stopHost(host);
+                log($"load from start, {variant}, start {start}: did not listen within 60 s");
             }
         }
 
@@ -267,6 +255,29 @@ public static class ReadComparison
         return new Recovery(
             variant.Name, probes.Count, P50(probes.Where(p => p.At < 1)), P50(probes.Where(p => p.At is >= 1 and < 2)),
             probes.Where(p => p.At >= 2).Select(p => p.Ms).DefaultIfEmpty(double.NaN).Max(), lastSlow);
+    }
+
+    /// <summary>
+    /// Starts a host, runs <paramref name="measure"/> as soon as its HTTP port accepts connections (the local host opens it
+    /// once the worker is ready), and stops the host; false when it did not listen within 60 s.
+    /// </summary>
+    private static async Task<bool> OnFreshHostAsync(Func<Process> startHost, int port, Func<Process, Task> stopHost, Func<Task> measure)
+    {
+        using var host = startHost();
+        try
+        {
+            if (!await PortOpenAsync(port, TimeSpan.FromSeconds(60)))
+            {
+                return false;
+            }
+
+            await measure();
+            return true;
+        }
+        finally
+        {
+            await stopHost(host);
+        }
     }
 
     /// <summary>Simulator calls per 200 answer of a step.</summary>

@@ -44,11 +44,13 @@ public sealed class DependencyLoadTests(StorefrontStack stack) : IAsyncLifetime
         // read until a read no longer calls reviews, within a bound, rather than a fixed number of times).
         await stack.ConfigureServiceAsync("reviews", new { latencyMs = 5000 });
         var opened = false;
+        var calls = (await stack.CallsAsync("reviews")).Count;
         for (var i = 0; i < 100 && !opened; i++)
         {
-            var callsBefore = (await stack.CallsAsync("reviews")).Count;
             await stack.Client.GetAsync($"api/products/SKU-{i + 3100:D5}");
-            opened = (await stack.CallsAsync("reviews")).Count == callsBefore;
+            var callsAfter = (await stack.CallsAsync("reviews")).Count;
+            opened = callsAfter == calls;
+            calls = callsAfter;
         }
 
         Assert.True(opened, "the reviews circuit did not open within 100 reads");
