@@ -52,6 +52,12 @@ public sealed class HttpFunctions
         int milliseconds,
         FunctionContext context)
     {
+        var tag = request.Query["tag"].ToString();
+        if (tag.Length > 0)
+        {
+            await Probe.RecordAsync($"started-{tag}", "started", CancellationToken.None);
+        }
+
         try
         {
             await Task.Delay(milliseconds, context.CancellationToken);
@@ -59,7 +65,7 @@ public sealed class HttpFunctions
         }
         catch (OperationCanceledException)
         {
-            await Probe.RecordAsync($"cancelled-{request.Query["tag"]}", "cancelled", CancellationToken.None);
+            await Probe.RecordAsync($"cancelled-{tag}", "cancelled", CancellationToken.None);
             throw;
         }
     }
