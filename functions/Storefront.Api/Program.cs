@@ -4,6 +4,7 @@ using Storefront.Api.Infrastructure;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<AbandonedRequestMiddleware>();
 builder.UseMiddleware<DatabaseOutageMiddleware>();
 builder.AddApplicationServices();
 await builder.Build().RunAsync();

@@ -36,6 +36,9 @@ public sealed class StorefrontStack : IAsyncLifetime
 
     public FunctionsHost.FunctionsHost Host { get; private set; } = null!;
 
+    /// <summary>The host's log records (the worker's included) at Information and above.</summary>
+    public HostLog HostLog { get; } = new();
+
     public HttpClient Client { get; private set; } = null!;
 
     public NpgsqlDataSource Database { get; private set; } = null!;
@@ -51,7 +54,9 @@ public sealed class StorefrontStack : IAsyncLifetime
     {
         using var bound = new CancellationTokenSource(StartBound);
         _stack = await DevStack.DevStack.StartAsync(DevStackOptions.ForTests("Storefront.Tests"), null, bound.Token);
-        _logs = LoggerFactory.Create(logging => logging.AddProvider(new FileLoggerProvider(Path.Combine(_stack.Options.LogDirectory, "storefront-host.log"))));
+        _logs = LoggerFactory.Create(logging => logging
+            .AddProvider(new FileLoggerProvider(Path.Combine(_stack.Options.LogDirectory, "storefront-host.log")))
+            .AddProvider(HostLog));
         Database = NpgsqlDataSource.Create(PostgresConnectionString);
         _simulator = await InProcessSimulator.StartAsync([], bound.Token);
         Simulator = new HttpClient { BaseAddress = _simulator.Address, Timeout = TimeSpan.FromSeconds(30) };

@@ -17,7 +17,7 @@ internal static class OrderApi
         shipTo = new { country = "NL", postcode = "1011AB" },
     };
 
-    public static async Task<HttpResponseMessage> PlaceAsync(this StorefrontStack stack, object body, string? key = null, bool withFunctionKey = true)
+    public static async Task<HttpResponseMessage> PlaceAsync(this StorefrontStack stack, object body, string? key = null, bool withFunctionKey = true, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/orders") { Content = JsonContent.Create(body) };
         request.Headers.Add("Idempotency-Key", key ?? Guid.NewGuid().ToString("N"));
@@ -26,7 +26,7 @@ internal static class OrderApi
             request.Headers.Add("x-functions-key", stack.Host.Settings.FunctionKey);
         }
 
-        return await stack.Client.SendAsync(request);
+        return await stack.Client.SendAsync(request, cancellationToken);
     }
 
     /// <summary>
@@ -63,6 +63,17 @@ internal static class OrderApi
     {
         using var response = await stack.PlaceRetryingAsync(body, Guid.NewGuid().ToString("N"));
         return await AcceptedIdAsync(response);
+    }
+
+    /// <summary>Sets the units of a sku that inventory starts from (nothing held or sold).</summary>
+    public static async Task SetStartingStockAsync(this StorefrontStack stack, string sku, int starting) =>
+        (await stack.Simulator.PutAsJsonAsync($"admin/stock/{sku}", new { starting })).EnsureSuccessStatusCode();
+
+    /// <summary>The stock a client sees in the product read (the inventory service's available units).</summary>
+    public static async Task<int> StockShownAsync(this StorefrontStack stack, string sku)
+    {
+        var product = await stack.Client.GetFromJsonAsync<JsonElement>($"api/products/{sku}");
+        return product.GetProperty("stock").GetProperty("available").GetInt32();
     }
 
     public static async Task<JsonElement> GetOrderAsync(this StorefrontStack stack, Guid id)

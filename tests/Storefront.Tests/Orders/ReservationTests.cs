@@ -19,7 +19,7 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
     public async Task Fifty_concurrent_orders_for_the_last_ten_units_accept_exactly_ten_and_stock_ends_as_the_confirmed_ones_left_it()
     {
         const string sku = "SKU-05003";
-        await SetStartingAsync(sku, 10);
+        await stack.SetStartingStockAsync(sku, 10);
         // The burst starts on a warm order path, as a served app's would: a cold worker's first placements can time out
         // after reserving, and their units then come back only when the sweep releases them (the test below).
         await stack.PlaceAcceptedAsync(OrderApi.Body(sku: "SKU-05006", quantity: 1, currency: "USD"));
@@ -52,7 +52,7 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
 
         var confirmed = orders.Count(o => o.GetProperty("status").GetString() == "confirmed");
         Assert.Equal(10, confirmed + orders.Count(o => o.GetProperty("status").GetString() == "rejected"));
-        Assert.Equal(10 - confirmed, await StockShownAsync(sku));
+        Assert.Equal(10 - confirmed, await stack.StockShownAsync(sku));
         var reservations = (await stack.Simulator.GetFromJsonAsync<List<ReservationRecord>>("admin/reservations"))!
             .Where(r => ids.Contains(Guid.Parse(r.OrderId))).ToArray();
         Assert.Equal(10, reservations.Length);
@@ -68,22 +68,22 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
     public async Task Stock_held_by_an_accepted_order_is_not_shown_as_available()
     {
         const string sku = "SKU-05004";
-        await SetStartingAsync(sku, 5);
+        await stack.SetStartingStockAsync(sku, 5);
         // Slow payments keep the order between acceptance and confirmation while the stock is read.
         await stack.ConfigureServiceAsync("payments", new { latencyMs = 3000 });
 
         var id = await stack.PlaceAcceptedAsync(OrderApi.Body(sku: sku, quantity: 3, currency: "USD"));
 
-        Assert.Equal(2, await StockShownAsync(sku));
+        Assert.Equal(2, await stack.StockShownAsync(sku));
         Assert.Equal("confirmed", (await stack.WaitUntilFinishedAsync(id, Patience)).GetProperty("status").GetString());
-        Assert.Equal(2, await StockShownAsync(sku));
+        Assert.Equal(2, await stack.StockShownAsync(sku));
     }
 
     [Fact]
     public async Task An_order_refused_for_another_reason_gives_back_what_it_reserved()
     {
         const string sku = "SKU-05005";
-        await SetStartingAsync(sku, 5);
+        await stack.SetStartingStockAsync(sku, 5);
 
         using var unsupported = await stack.PlaceAsync(OrderApi.Body(sku: sku, quantity: 2, currency: "XXX"));
         using var unknownSku = await stack.PlaceAsync(new
@@ -97,7 +97,7 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, unsupported.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, unknownSku.StatusCode);
-        Assert.True(await StorefrontStack.EventuallyAsync(async () => await StockShownAsync(sku) == 5, Patience));
+        Assert.True(await StorefrontStack.EventuallyAsync(async () => await stack.StockShownAsync(sku) == 5, Patience));
         Assert.DoesNotContain((await stack.Simulator.GetFromJsonAsync<List<ReservationRecord>>("admin/reservations"))!, r => r.Status == "held");
     }
 
@@ -105,25 +105,25 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
     public async Task A_release_inventory_does_not_confirm_is_owed_and_the_sweep_makes_it_even_for_a_reservation_call_that_lands_late()
     {
         const string sku = "SKU-05007";
-        await SetStartingAsync(sku, 5);
+        await stack.SetStartingStockAsync(sku, 5);
         var reservationId = await RefuseWithALateReservationAsync(sku, 2, key: null);
-        Assert.Equal(3, await StockShownAsync(sku));
+        Assert.Equal(3, await stack.StockShownAsync(sku));
         await SetOwedReleaseDueAsync(reservationId, TimeSpan.Zero);
 
         Assert.True(await StorefrontStack.EventuallyAsync(async () => !(await OwedReleasesAsync()).Contains(reservationId), Patience));
         var reservation = Assert.Single((await stack.Simulator.GetFromJsonAsync<List<ReservationRecord>>($"admin/reservations?orderId={reservationId}"))!);
         Assert.Equal("released", reservation.Status);
-        Assert.Equal(5, await StockShownAsync(sku));
+        Assert.Equal(5, await stack.StockShownAsync(sku));
     }
 
     [Fact]
     public async Task A_retry_that_finds_the_stock_short_gets_the_units_its_earlier_attempt_held_and_still_owed_back()
     {
         const string sku = "SKU-05008";
-        await SetStartingAsync(sku, 2);
+        await stack.SetStartingStockAsync(sku, 2);
         var key = $"owed-retry-{Guid.NewGuid():N}";
         var earlier = await RefuseWithALateReservationAsync(sku, 2, key);
-        Assert.Equal(0, await StockShownAsync(sku));
+        Assert.Equal(0, await stack.StockShownAsync(sku));
 
         // The client retries with the same key: the units are its own earlier attempt's, so it gets them.
         using var retried = await stack.PlaceAsync(OrderApi.Body(sku: sku, quantity: 2, currency: "USD"), key);
@@ -135,7 +135,7 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
         Assert.Contains(
             Assert.Single((await stack.Simulator.GetFromJsonAsync<List<ReservationRecord>>($"admin/reservations?orderId={orderId}"))!).Status,
             new[] { "held", "committed" });
-        Assert.Equal(0, await StockShownAsync(sku));
+        Assert.Equal(0, await stack.StockShownAsync(sku));
     }
 
     /// <summary>
@@ -182,13 +182,4 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
         Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
 
-    private async Task SetStartingAsync(string sku, int starting) =>
-        (await stack.Simulator.PutAsJsonAsync($"admin/stock/{sku}", new { starting })).EnsureSuccessStatusCode();
-
-    /// <summary>The stock a client sees in the product read (the inventory service's available units).</summary>
-    private async Task<int> StockShownAsync(string sku)
-    {
-        var product = await stack.Client.GetFromJsonAsync<JsonElement>($"api/products/{sku}");
-        return product.GetProperty("stock").GetProperty("available").GetInt32();
-    }
 }
