@@ -51,15 +51,16 @@ param functionAppMaximumInstanceCount int = 40
 @maxValue(20)
 param functionAppAlwaysReadyHttpInstances int = 0
 
-// Set deliberately rather than left to the memory-based default: a request holds at most one pooled
-// connection at a time and only while its SQL runs (service calls are awaited without one), so 16 concurrent
-// requests per instance stay within postgresMaxPoolSize (20) (queue and timer functions run on instances of
-// their own groups, not on HTTP instances); more requests per instance would queue on the Npgsql pool instead
-// of making the platform add an instance.
-@description('Concurrent HTTP requests per instance before the platform scales out; keep at or below postgresMaxPoolSize.')
+// Set deliberately rather than left to the memory-based default (16 at 2048 MB): the product read waits on I/O
+// for all but a fraction of a millisecond of its 50-odd, and holds a pooled connection only while its SQL runs. One
+// core (a 2048 MB instance) with the app's pool of 20 connections served 64 concurrent reads whole at about 1,150 a
+// second, p99 63-70 ms, a quarter of the core for host and worker, against about 295 a second at 16
+// (tests/Performance/Benchmarks/one-instance.sh; infra/README.md). 64 leaves room for the real host's own cost per
+// request and for the heavier endpoints; a load test in Azure is the way to raise it further.
+@description('Concurrent HTTP requests one instance takes before the platform adds an instance (Flex Consumption HTTP concurrency).')
 @minValue(1)
 @maxValue(1000)
-param httpPerInstanceConcurrency int = 16
+param httpPerInstanceConcurrency int = 64
 
 @description('Base URL of the inventory service.')
 @minLength(1)

@@ -69,7 +69,6 @@ public sealed partial class DeploymentTests
         var maxConnections = variables["postgresMaxConnectionsBySku"]![Parameter("postgresSkuName").GetValue<string>()]!.GetValue<int>();
         var reserved = variables["postgresReservedConnections"]!.GetValue<int>() + variables["postgresDirectConnections"]!.GetValue<int>();
         Assert.True(Value("pgBouncerDefaultPoolSize") * variables["pgBouncerPoolCount"]!.GetValue<int>() <= maxConnections - reserved);
-        Assert.True(Value("httpPerInstanceConcurrency") <= Value("postgresMaxPoolSize"));
     }
 
     [Fact]

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# What one Flex Consumption instance of 2048 MB (one core) does with the product read at several concurrencies: the
+# infra's httpPerInstanceConcurrency. A local host and its worker run pinned to the machine's last core, with the
+# app's Azure pool (20 connections); PostgreSQL, Azurite, the simulator and wrk are pinned to the other cores. Per step
+# (10 s, reads over the 10,000 seeded skus, inventory, reviews and FX at 50 ms) it prints whole answers a second,
+# p50/p99, how much of its core host and worker used, and the worker's connections to PostgreSQL.
+# Needs the dev stack running (./infra/local/run.sh) and wrk. Usage: one-instance.sh [concurrency ...] (16 32 64 128).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+app="$root/functions/Storefront.Api/bin/Release/net10.0"
+port=7391
+levels=("$@")
+if [[ ${#levels[@]} -eq 0 ]]; then levels=(16 32 64 128); fi
+log() { printf '[one-instance] %s\n' "$*" >&2; }
+
+cores="$(nproc)"
+if [[ "$cores" -lt 2 ]]; then log "needs at least 2 cores"; exit 1; fi
+pinned=$((cores - 1))
+rest="0-$((pinned - 1))"
+dev_host="$(pgrep -f 'FunctionsHost.Cli.dll' | head -1 || true)"
+if [[ -z "$dev_host" ]] || ! curl -sf -o /dev/null http://127.0.0.1:7081/admin/services; then
+  log "start the dev stack first: ./infra/local/run.sh"
+  exit 1
+fi
+
+for service in inventory reviews fx; do
+  curl -sf -o /dev/null -X PUT "http://127.0.0.1:7081/admin/services/$service" \
+    -H 'Content-Type: application/json' -d '{"latencyMs":50,"jitterMs":0}'
+done
+pin_dev_stack() {
+  for pid in $(pgrep -f 'postgres|ServiceSimulator|azurite' || true); do
+    taskset -a -p -c "$1" "$pid" >/dev/null 2>&1 || log "could not pin process $pid to cores $1 (not ours?)"
+  done
+}
+pin_dev_stack "$rest"
+
+# The dev stack host's settings (telemetry export off), and its connection string with the app's Azure pool size.
+mapfile -t settings < <(tr '\0' '\n' < "/proc/$dev_host/environ" | grep -v '^OTEL_')
+connection="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Values"]["ConnectionStrings__Postgres"])' "$app/local.settings.json")"
+database_port="$(sed -n 's/.*Port=\([0-9]*\).*/\1/p' <<<"$connection")"
+env -i "${settings[@]}" "ConnectionStrings__Postgres=$connection;Maximum Pool Size=20" \
+  taskset -c "$pinned" dotnet "$root/infra/local/FunctionsHost.Cli/bin/Release/net10.0/FunctionsHost.Cli.dll" \
+  --app "$app" --port "$port" >/tmp/one-instance-host.log 2>&1 &
+host=$!
+trap 'kill "$host" 2>/dev/null || true; pin_dev_stack "0-$pinned"' EXIT
+for _ in $(seq 1 60); do
+  curl -sf -o /dev/null "http://127.0.0.1:$port/api/health" && break
+  sleep 1
+done
+worker="$(pgrep -P "$host" | head -1)"
+if [[ -z "$worker" ]]; then log "the host did not start (log: /tmp/one-instance-host.log)"; exit 1; fi
+
+ticks="$(getconf CLK_TCK)"
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+read_step() { taskset -c "$rest" wrk -t1 -c"$1" -d10s -s "$root/tests/Performance/Benchmarks/reads.lua" "http://127.0.0.1:$port" 2>&1 | grep '^RESULT'; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# A new worker compiles its hot paths for about half a minute, which would count in the first steps' CPU.
+log "warming up (30 s at 128 connections)"
+for _ in 1 2 3; do read_step 128 >/dev/null; done
+sleep 10
+echo "| connections | whole/s | p50 ms | p99 ms | statuses | host + worker, % of the core | worker's PostgreSQL connections |"
+echo "| ---: | ---: | ---: | ---: | --- | ---: | ---: |"
+for level in "${levels[@]}"; do
+  before=$(($(cpu "$host") + $(cpu "$worker")))
+  result="$(read_step "$level")"
+  used=$(($(cpu "$host") + $(cpu "$worker") - before))
+  seconds="$(field seconds "$result")"
+  whole="$(field whole "$result")"
+  connections="$(ss -tnp | grep -F "127.0.0.1:$database_port " | grep -c "pid=$worker," || true)"
+  awk -v c="$level" -v w="$whole" -v s="$seconds" -v p50="$(field p50_ms "$result")" -v p99="$(field p99_ms "$result")" \
+    -v st="$(field statuses "$result")" -v u="$used" -v t="$ticks" -v n="$connections" \
+    'BEGIN { printf "| %s | %.0f | %s | %s | %s | %.0f%% | %s |\n", c, w / s, p50, p99, st, u * 100 / t / s, n }'
+  sleep 3
+done
