@@ -54,7 +54,7 @@ param functionAppAlwaysReadyHttpInstances int = 0
 // Set deliberately rather than left to the memory-based default (16 at 2048 MB): the product read waits on I/O
 // for all but a fraction of a millisecond of its 50-odd, and holds a pooled connection only while its SQL runs. One
 // core (a 2048 MB instance) with the app's pool of 20 connections served 64 concurrent reads whole at about 1,150 a
-// second, p99 63-70 ms, a quarter of the core for host and worker, against about 295 a second at 16
+// second, p99 64 ms, a quarter of the core for host and worker, against about 290 a second at 16
 // (tests/Performance/Benchmarks/one-instance.sh; infra/README.md). 64 leaves room for the real host's own cost per
 // request and for the heavier endpoints; a load test in Azure is the way to raise it further.
 @description('Concurrent HTTP requests one instance takes before the platform adds an instance (Flex Consumption HTTP concurrency).')

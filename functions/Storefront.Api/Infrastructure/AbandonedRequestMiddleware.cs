@@ -9,14 +9,15 @@ namespace Storefront.Api.Infrastructure;
 /// A request whose client went away is not a failed invocation. Its function ends on the cancellation that the host
 /// passes on (or on the request body it can no longer read), and nobody is left to answer. Logged as an error with a
 /// stack trace, every abandoned request (a phone losing signal, a load generator ending its run) would count against
-/// the app's failure rate in Application Insights. So the invocation ends quietly: one Information line, and
-/// <c>499 Client Closed Request</c> in the worker's request telemetry. Queue-triggered functions are left alone: their
+/// the app's failure rate. So the invocation ends quietly: one Information line, and <c>499 Client Closed Request</c>
+/// as the answer nobody reads. The worker cannot tell a client that left from the host ending the request itself (a
+/// function timeout, a shutdown); the host logs those on its side. Queue-triggered functions are left alone: their
 /// failures decide whether a message is retried.
 /// </summary>
 public sealed partial class AbandonedRequestMiddleware(ILogger<AbandonedRequestMiddleware> logger) : IFunctionsWorkerMiddleware
 {
     /// <summary>The status nginx introduced for a client that closed its connection before the answer.</summary>
-    public const int ClientClosedRequest = 499;
+    private const int ClientClosedRequest = 499;
 
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
@@ -32,6 +33,6 @@ public sealed partial class AbandonedRequestMiddleware(ILogger<AbandonedRequestM
         }
     }
 
-    [LoggerMessage(LogLevel.Information, "{Function} ended early: the client went away ({Exception})")]
+    [LoggerMessage(LogLevel.Information, "{Function} ended early: its request was aborted, the client gone or the host ending it ({Exception})")]
     private static partial void LogAbandoned(ILogger logger, string function, string exception);
 }

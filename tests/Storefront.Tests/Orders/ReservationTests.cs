@@ -181,5 +181,4 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
         command.Parameters.AddWithValue(fromNow);
         Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
-
 }
