@@ -67,6 +67,12 @@ public sealed class FunctionsHost : IAsyncDisposable
 
     public int WorkerRestarts => _supervisor.Restarts;
 
+    /// <summary>
+    /// Invocations that ran past host.json's functionTimeout and whose worker has neither ended them nor been restarted
+    /// yet (it is, once the grace period is over).
+    /// </summary>
+    public int InvocationsPastTimeout => _supervisor.InvocationsPastTimeout;
+
     public IEnumerable<string> PolledQueues => _queueListeners.Select(l => l.QueueName);
 
     /// <summary>The public URL template of an HTTP function, route prefix included.</summary>

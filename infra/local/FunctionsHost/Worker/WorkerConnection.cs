@@ -63,6 +63,9 @@ internal sealed class WorkerConnection : IAsyncDisposable
 
     public int InFlight => _invocations.Count;
 
+    /// <summary>Invocations past the functionTimeout whose end is still awaited, each until its grace period is over.</summary>
+    public int PastTimeout => _timedOut.Count;
+
     public void AttachProcess(Process process)
     {
         _process = process;

@@ -45,6 +45,8 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
 
     public int Restarts { get; private set; }
 
+    public int InvocationsPastTimeout => _current?.PastTimeout ?? 0;
+
     /// <summary>Starts the first worker and returns once its functions are loaded.</summary>
     public async Task StartAsync(Uri grpcUri, CancellationToken cancellationToken)
     {
