@@ -194,8 +194,8 @@ var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
 var deploymentContainerName = 'app-package-${resourceToken}'
 var databaseName = 'storefront'
 
-// Queues: the triggers' queues (see functions.metadata; poison queues are written by the host) and the planned
-// report queues. Containers: the deployment package and the planned report blobs.
+// Queues: the triggers' queues (see functions.metadata; poison queues are written by the host), the report queues
+// among them. Containers: the deployment package and the report blobs.
 var queueNames = [
   'orders'
   'orders-poison'

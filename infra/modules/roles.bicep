@@ -12,7 +12,7 @@ param applicationInsightsName string
 // Built-in role definition ids (the same in every cloud).
 var roles = {
   // Host: blob leases (singleton and timer locks), host keys/secrets, the deployment package (read by the
-  // platform with this identity); the app: the planned "reports" container. The Functions host documents
+  // platform with this identity); the app: the "reports" container. The Functions host documents
   // Owner (not Contributor) for identity-based AzureWebJobsStorage because it manages its blob containers.
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   // Queue triggers read and delete messages and move poison messages; the app sends to "orders"/"reports".

@@ -119,7 +119,7 @@ var postgresPid = await PostmasterPidAsync(postgres);
 
 try
 {
-    // --- 5. Cold start: FunctionsHost.Cli as a new process, to the first 200 of /api/health ---------------------------
+    // --- 4. Cold start: FunctionsHost.Cli as a new process, to the first 200 of /api/health ---------------------------
     for (var i = 0; i < 3; i++)
     {
         var clock = Stopwatch.StartNew();
@@ -249,7 +249,7 @@ try
         Log(bare.Summary);
         Log(health.Summary);
 
-        // --- 4. Order acceptance, inline processing, queue drain -----------------------------------------------------
+        // --- 3. Order acceptance, inline processing, queue drain -----------------------------------------------------
         var writeServices = new ServiceCollectionLite(simulatorUri);
         var accept = new List<double>();
         var inline = new List<double>();

@@ -3,7 +3,8 @@
 # infra's httpPerInstanceConcurrency. A local host and its worker run pinned to the machine's last core, with the
 # app's Azure pool (20 connections); PostgreSQL, Azurite, the simulator and wrk are pinned to the other cores (and
 # back to all cores at the end). Per step (10 s, reads over the 10,000 seeded skus) it prints whole answers a second,
-# p50/p99 and how much of its core host and worker used. Needs the dev stack running (./infra/local/run.sh) and wrk;
+# p50/p99 and how much of its core host and worker used. Needs the dev stack running on the local host
+# (./infra/local/run.sh, with --local-host where Core Tools are installed) and wrk;
 # leaves the simulator's inventory, reviews and FX at 50 ms. Usage: one-instance.sh [concurrency ...] (128 64 32 16).
 set -euo pipefail
 
@@ -20,7 +21,7 @@ pinned=$((cores - 1))
 rest="0-$((pinned - 1))"
 dev_host="$(pgrep -f 'FunctionsHost.Cli.dll' | head -1 || true)"
 if [[ -z "$dev_host" ]] || ! curl -sf -o /dev/null http://127.0.0.1:7081/admin/services; then
-  log "start the dev stack first: ./infra/local/run.sh"
+  log "start the dev stack on the local host first: ./infra/local/run.sh (--local-host where Core Tools are installed)"
   exit 1
 fi
 
