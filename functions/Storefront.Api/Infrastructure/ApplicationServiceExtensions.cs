@@ -18,7 +18,7 @@ public static class ApplicationServiceExtensions
     /// <summary>Registers everything the function app needs; each feature folder adds its own services here.</summary>
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        // Typed results (TypedResults.Problem/ValidationProblem) write RFC 9457 problem+json through this service.
+        // Typed results (TypedResults.Problem) write RFC 9457 problem+json through this service.
         builder.Services.AddProblemDetails();
 
         // Per-request chatter from the frameworks (ASP.NET Core's request start/finish and endpoint lines, each SQL

@@ -32,7 +32,7 @@ public static partial class SoakRun
     /// <summary>
     /// The soak's settings on top of production's: a quicker sweep, and, because two cores are shared by PostgreSQL,
     /// Azurite, host, worker, simulator and the callers, 1 s instead of the 250 ms production timeouts of the
-    /// request-path reads, which would trip on scheduling alone (as in the tests and the benchmarks); the 800 ms
+    /// request-path reads, which would trip on scheduling alone (as in the tests); the 800 ms
     /// request budget still bounds every product read.
     /// </summary>
     private static readonly Dictionary<string, string> AppSettings = new(StringComparer.Ordinal)
