@@ -33,6 +33,11 @@ public sealed class HttpFunctions
     public IActionResult Header([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "header/{name}")] HttpRequest request, string name)
         => new OkObjectResult(new { value = request.Headers[name].ToString() });
 
+    /// <summary>The client as the worker sees it, once its forwarded-headers handling has read the host's X-Forwarded headers.</summary>
+    [Function("Client")]
+    public IActionResult Client([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "client")] HttpRequest request)
+        => new OkObjectResult(new { address = request.HttpContext.Connection.RemoteIpAddress?.ToString(), host = request.Host.Value, scheme = request.Scheme });
+
     /// <summary>Never ends and ignores its cancellation token: only the host's functionTimeout can end it.</summary>
     [Function("Hang")]
     public async Task<IActionResult> Hang([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "hang")] HttpRequest request)

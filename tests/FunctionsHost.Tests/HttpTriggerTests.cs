@@ -127,6 +127,28 @@ public sealed class HttpTriggerTests(FixtureHost fixture) : IClassFixture<Fixtur
         Assert.Equal(value, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("value").GetString());
     }
 
+    /// <summary>
+    /// The X-Forwarded headers are the proxy's, as YARP's default transforms set them in Azure, and the worker takes the
+    /// client's address, host and scheme from them: what a client sends in them is replaced, so it cannot pass for
+    /// another address or host.
+    /// </summary>
+    [Fact]
+    public async Task A_function_sees_the_client_the_host_saw_whatever_forwarded_headers_the_client_sends()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/client");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.7");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-Host", "evil.example");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
+
+        var response = await Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var client = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("127.0.0.1", client.GetProperty("address").GetString());
+        Assert.Equal(fixture.Host.BaseAddress.Authority, client.GetProperty("host").GetString());
+        Assert.Equal("http", client.GetProperty("scheme").GetString());
+    }
+
     /// <summary>The request target reaches the worker as sent: "%2500" is "%00" to the function, not a NUL and not a stall.</summary>
     [Fact]
     public async Task A_percent_encoded_percent_in_the_path_reaches_the_function_decoded_once()

@@ -30,6 +30,12 @@ internal sealed class HttpFunctionInvoker(
         "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Host",
     };
 
+    /// <summary>Set by the proxy alone, as YARP's default transforms do: a client's own values are dropped.</summary>
+    private static readonly HashSet<string> ForwardedHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Prefix",
+    };
+
     public async Task InvokeAsync(HttpContext context, FunctionDescriptor function)
     {
         if (!keys.IsAuthorized(context.Request, function.AuthLevel))
@@ -218,8 +224,9 @@ internal sealed class HttpFunctionInvoker(
     }
 
     /// <summary>
-    /// The client's request as it came, function key included (the real host forwards it unchanged through
-    /// YARP): the request target exactly as sent, so percent-encoding is neither added nor removed.
+    /// The client's request as it came, function key included (the real host forwards it through YARP's default
+    /// transforms): the request target exactly as sent, so percent-encoding is neither added nor removed, and the
+    /// X-Forwarded-For, -Host and -Proto headers set from the client's connection.
     /// </summary>
     private static HttpRequestMessage CreateForwardedRequest(HttpContext context, WorkerConnection worker, string invocationId, ClientBodyStream clientBody)
     {
@@ -236,7 +243,7 @@ internal sealed class HttpFunctionInvoker(
 
         foreach (var (name, values) in incoming.Headers)
         {
-            if (HopByHopHeaders.Contains(name))
+            if (HopByHopHeaders.Contains(name) || ForwardedHeaders.Contains(name))
             {
                 continue;
             }
@@ -248,6 +255,11 @@ internal sealed class HttpFunctionInvoker(
         }
 
         forwarded.Headers.TryAddWithoutValidation("x-ms-invocation-id", invocationId);
+        if (context.Connection.RemoteIpAddress is { } client)
+        {
+            forwarded.Headers.TryAddWithoutValidation("X-Forwarded-For", client.ToString());
+        }
+
         forwarded.Headers.TryAddWithoutValidation("X-Forwarded-Host", incoming.Host.ToString());
         forwarded.Headers.TryAddWithoutValidation("X-Forwarded-Proto", incoming.Scheme);
         return forwarded;
