@@ -33,4 +33,13 @@ public sealed record ProductPage(IReadOnlyList<ProductListItem> Items, string? N
 
 public sealed record ProductLookupRequest(IReadOnlyList<string>? Skus, string? Currency);
 
+/// <summary>A product read as validated: a well-formed sku, an upper-case currency code.</summary>
+public sealed record ProductRead(string Sku, string Currency);
+
+/// <summary>A page request as validated: the page size, the sku to continue after, the search text (null: none).</summary>
+public sealed record ProductListQuery(int Limit, string? After, string? Search);
+
+/// <summary>A lookup as validated: distinct well-formed skus, an upper-case currency code.</summary>
+public sealed record ProductLookup(IReadOnlyList<string> Skus, string Currency);
+
 public sealed record ProductLookupResponse(IReadOnlyList<ProductDetails> Items, IReadOnlyList<string> NotFound);
