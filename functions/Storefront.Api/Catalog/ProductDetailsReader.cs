@@ -86,17 +86,18 @@ public sealed class ProductDetailsReader(
         var rates = RatesFor(currency, budget.Token, cancellationToken);
         var rows = await store.GetManyAsync(skus, rowBound.Token);
         var details = new ProductDetails?[skus.Count];
-        var unsupported = false;
+        var found = Enumerable.Range(0, skus.Count).Where(i => rows.ContainsKey(skus[i])).ToArray();
         await Parallel.ForEachAsync(
-            Enumerable.Range(0, skus.Count).Where(i => rows.ContainsKey(skus[i])),
+            found,
             new ParallelOptions { MaxDegreeOfParallelism = options.Value.LookupConcurrency, CancellationToken = cancellationToken },
             async (index, _) =>
             {
                 var enrichment = StartEnrichment(skus[index], budget.Token, cancellationToken);
                 details[index] = await ComposeAsync(rows[skus[index]], currency, await rates, enrichment);
-                unsupported |= details[index] is null;
             });
 
+        // Read once the loop is over: the products run concurrently, and each writes only its own slot.
+        var unsupported = found.Any(i => details[i] is null);
         var notFound = skus.Where(sku => !rows.ContainsKey(sku)).ToArray();
         return (details.OfType<ProductDetails>().ToArray(), notFound, unsupported);
     }
