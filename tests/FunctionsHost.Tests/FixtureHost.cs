@@ -151,25 +151,6 @@ public sealed class FixtureHost : IAsyncLifetime
     public string[] Probes(string prefix) =>
         Directory.GetFiles(ProbeDirectory, prefix + ".*").Select(File.ReadAllText).ToArray();
 
-    /// <summary>Polls for a condition with a bound; returns whether it became true.</summary>
-    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(100);
-        }
-
-        return await condition();
-    }
-
-    public static Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan within) =>
-        EventuallyAsync(() => Task.FromResult(condition()), within);
 
     private static string Metadata(string key) => Path.GetFullPath(
         typeof(FixtureHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!);

@@ -169,7 +169,7 @@ public sealed class HttpThrottleTests
 
             // One slow request holds the only place. A probe may take it first, and the slow one is refused: send it again.
             var holding = client.GetAsync("api/slow/30000");
-            Assert.True(await FixtureHost.EventuallyAsync(
+            Assert.True(await Eventually.TrueAsync(
                 async () =>
                 {
                     if (holding.IsCompleted)

@@ -229,13 +229,13 @@ public sealed class HttpTriggerTests(FixtureHost fixture) : IClassFixture<Fixtur
         var request = Client.GetAsync($"api/slow/600000?tag={tag}", leave.Token);
 
         Assert.True(
-            await FixtureHost.EventuallyAsync(() => fixture.Probes($"started-{tag}").Length == 1, TimeSpan.FromSeconds(90)),
+            await Eventually.TrueAsync(() => fixture.Probes($"started-{tag}").Length == 1, TimeSpan.FromSeconds(90)),
             "the function never started");
         await leave.CancelAsync();
 
         await Assert.ThrowsAnyAsync<TaskCanceledException>(() => request);
         Assert.True(
-            await FixtureHost.EventuallyAsync(() => fixture.Probes($"cancelled-{tag}").Length == 1, TimeSpan.FromSeconds(90)),
+            await Eventually.TrueAsync(() => fixture.Probes($"cancelled-{tag}").Length == 1, TimeSpan.FromSeconds(90)),
             "the function never saw its cancellation token fire");
     }
 }

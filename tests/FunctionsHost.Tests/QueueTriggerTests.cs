@@ -16,8 +16,8 @@ public sealed class QueueTriggerTests(FixtureHost fixture) : IClassFixture<Fixtu
 
         await queue.SendMessageAsync(text);
 
-        Assert.True(await FixtureHost.EventuallyAsync(() => fixture.Probes($"text-{text}").Length > 0, Patience), "the message was not processed");
-        Assert.True(await FixtureHost.EventuallyAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, Patience), "the message was not deleted");
+        Assert.True(await Eventually.TrueAsync(() => fixture.Probes($"text-{text}").Length > 0, Patience), "the message was not processed");
+        Assert.True(await Eventually.TrueAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, Patience), "the message was not deleted");
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Equal(["1"], fixture.Probes($"text-{text}"));
     }
@@ -29,7 +29,7 @@ public sealed class QueueTriggerTests(FixtureHost fixture) : IClassFixture<Fixtu
 
         var sent = await fixture.Queue(fixture.ModelQueue).SendMessageAsync(text);
 
-        Assert.True(await FixtureHost.EventuallyAsync(() => fixture.Probes($"model-{text}").Length > 0, Patience), "the message was not processed");
+        Assert.True(await Eventually.TrueAsync(() => fixture.Probes($"model-{text}").Length > 0, Patience), "the message was not processed");
         Assert.Equal($"{sent.Value.MessageId}|1", fixture.Probes($"model-{text}").Single());
     }
 
@@ -47,7 +47,7 @@ public sealed class QueueTriggerTests(FixtureHost fixture) : IClassFixture<Fixtu
 
         await fixture.Queue(fixture.FailingQueue).SendMessageAsync(text);
 
-        Assert.True(await FixtureHost.EventuallyAsync(() => fixture.Probes($"poison-{text}").Length > 0, Patience), "the poison handler never saw the message");
+        Assert.True(await Eventually.TrueAsync(() => fixture.Probes($"poison-{text}").Length > 0, Patience), "the poison handler never saw the message");
         // host.json of the fixture app: maxDequeueCount 3, visibilityTimeout 0, maxPollingInterval 0.5 s.
         Assert.Equal(["1", "2", "3"], fixture.Probes($"failing-{text}").Order(StringComparer.Ordinal));
         Assert.Equal(0, (await fixture.Queue(fixture.FailingQueue).GetPropertiesAsync()).Value.ApproximateMessagesCount);
@@ -69,7 +69,7 @@ public sealed class QueueTriggerTests(FixtureHost fixture) : IClassFixture<Fixtu
         await fixture.Queue(fixture.TextQueue, base64: false).SendMessageAsync(text);
 
         Assert.True(
-            await FixtureHost.EventuallyAsync(async () => await rawPoison.ExistsAsync() && (await rawPoison.PeekMessagesAsync(32)).Value.Any(m => m.Body.ToString() == text), Patience),
+            await Eventually.TrueAsync(async () => await rawPoison.ExistsAsync() && (await rawPoison.PeekMessagesAsync(32)).Value.Any(m => m.Body.ToString() == text), Patience),
             "the undecodable message did not reach the poison queue unchanged");
         Assert.Empty(Directory.GetFiles(fixture.ProbeDirectory, "text-not_base64*"));
     }
@@ -95,7 +95,7 @@ public sealed class QueueTriggerTests(FixtureHost fixture) : IClassFixture<Fixtu
 
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        Assert.True(await FixtureHost.EventuallyAsync(() => fixture.Probes($"text-{text}").Length == 1, Patience), "the on-demand invocation did not run");
+        Assert.True(await Eventually.TrueAsync(() => fixture.Probes($"text-{text}").Length == 1, Patience), "the on-demand invocation did not run");
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class QueueTriggerTests(FixtureHost fixture) : IClassFixture<Fixtu
     public async Task A_timer_function_fires_on_its_schedule_and_is_not_past_due()
     {
         // The fixture's schedule is every second (six-field CRON with seconds).
-        Assert.True(await FixtureHost.EventuallyAsync(() => fixture.Probes("tick").Length >= 2, Patience), "the timer did not fire twice");
+        Assert.True(await Eventually.TrueAsync(() => fixture.Probes("tick").Length >= 2, Patience), "the timer did not fire twice");
         Assert.All(fixture.Probes("tick"), tick => Assert.Equal("on-time", tick));
     }
 }

@@ -20,10 +20,10 @@ public sealed class TimerTriggerTests
         {
             await fixture.InitializeAsync();
 
-            Assert.True(await FixtureHost.EventuallyAsync(() => fixture.Probes("daily").Length == 1, Patience), "runOnStartup did not run");
+            Assert.True(await Eventually.TrueAsync(() => fixture.Probes("daily").Length == 1, Patience), "runOnStartup did not run");
             Assert.Equal(["on-time"], fixture.Probes("daily"));
             var status = await StatusAsync(fixture);
-            Assert.True(await FixtureHost.EventuallyAsync(async () => await status.ExistsAsync(), Patience), "no schedule status was stored");
+            Assert.True(await Eventually.TrueAsync(async () => await status.ExistsAsync(), Patience), "no schedule status was stored");
         }
         finally
         {
@@ -46,9 +46,9 @@ public sealed class TimerTriggerTests
 
             await fixture.InitializeAsync();
 
-            Assert.True(await FixtureHost.EventuallyAsync(() => fixture.Probes("daily").Length >= 1, Patience), "the missed occurrence did not run");
+            Assert.True(await Eventually.TrueAsync(() => fixture.Probes("daily").Length >= 1, Patience), "the missed occurrence did not run");
             Assert.True(
-                await FixtureHost.EventuallyAsync(
+                await Eventually.TrueAsync(
                     async () => JsonDocument.Parse((await status.DownloadContentAsync()).Value.Content.ToString()).RootElement.GetProperty("Last").GetDateTimeOffset() > missed,
                     Patience),
                 "the run was not recorded as the last occurrence");

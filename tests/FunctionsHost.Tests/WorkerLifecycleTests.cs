@@ -17,7 +17,7 @@ public sealed class WorkerLifecycleTests
 
         var tag = Guid.NewGuid().ToString("N");
         var inFlight = fixture.Inner.Client.GetAsync($"api/hang?tag={tag}");
-        Assert.True(await FixtureHost.EventuallyAsync(() => fixture.Inner.Probes($"hang-{tag}").Length == 1, TimeSpan.FromSeconds(90)), "the invocation never started");
+        Assert.True(await Eventually.TrueAsync(() => fixture.Inner.Probes($"hang-{tag}").Length == 1, TimeSpan.FromSeconds(90)), "the invocation never started");
         Process.GetProcessById(firstWorker).Kill();
         var lost = await inFlight;
 
@@ -51,7 +51,7 @@ public sealed class WorkerLifecycleTests
         Assert.Equal(0, host.WorkerRestarts);
         Assert.Equal(HttpStatusCode.InternalServerError, (await bystander).StatusCode);
         Assert.Empty(fixture.Inner.Probes($"cancelled-{tag}"));
-        Assert.True(await FixtureHost.EventuallyAsync(() => host.WorkerRestarts == 1, TimeSpan.FromSeconds(90)), "the worker was not restarted");
+        Assert.True(await Eventually.TrueAsync(() => host.WorkerRestarts == 1, TimeSpan.FromSeconds(90)), "the worker was not restarted");
         Assert.NotEqual(firstWorker, host.WorkerProcessId);
         Assert.Equal(HttpStatusCode.OK, (await fixture.Inner.Client.GetAsync("api/items/7")).StatusCode);
     }
@@ -76,8 +76,8 @@ public sealed class WorkerLifecycleTests
         var response = await fixture.Inner.Client.GetAsync($"api/slow/60000?tag={tag}");
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
-        Assert.True(await FixtureHost.EventuallyAsync(() => fixture.Inner.Probes($"cancelled-{tag}").Length == 1, TimeSpan.FromSeconds(90)), "the function never saw its cancellation");
-        Assert.True(await FixtureHost.EventuallyAsync(() => host.InvocationsPastTimeout == 0, TimeSpan.FromSeconds(90)), "the overrun invocation never ended");
+        Assert.True(await Eventually.TrueAsync(() => fixture.Inner.Probes($"cancelled-{tag}").Length == 1, TimeSpan.FromSeconds(90)), "the function never saw its cancellation");
+        Assert.True(await Eventually.TrueAsync(() => host.InvocationsPastTimeout == 0, TimeSpan.FromSeconds(90)), "the overrun invocation never ended");
         // A worker ended for the overrun would have failed this request or been replaced by a new one.
         Assert.Equal(HttpStatusCode.OK, (await fixture.Inner.Client.GetAsync("api/items/7")).StatusCode);
         Assert.Equal(0, host.WorkerRestarts);
@@ -135,7 +135,7 @@ public sealed class WorkerLifecycleTests
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         JsonElement status = default;
         Assert.True(
-            await FixtureHost.EventuallyAsync(
+            await Eventually.TrueAsync(
                 async () =>
                 {
                     try

@@ -77,7 +77,7 @@ public sealed class FaultInjectionTests(SimulatorFixture simulator) : IClassFixt
         await Assert.ThrowsAsync<TaskCanceledException>(() => impatient.GetAsync(new Uri("/stock/SKU-00001", UriKind.Relative)));
 
         Assert.True(
-            await SimulatorFixture.EventuallyAsync(async () => (await simulator.CallsAsync(SimulatedServices.Inventory)).Count > 0, TimeSpan.FromSeconds(30)),
+            await Eventually.TrueAsync(async () => (await simulator.CallsAsync(SimulatedServices.Inventory)).Count > 0, TimeSpan.FromSeconds(30)),
             "The abandoned call was never logged.");
         var entry = Assert.Single(await simulator.CallsAsync(SimulatedServices.Inventory));
         Assert.Equal(499, entry.Status);
@@ -93,7 +93,7 @@ public sealed class FaultInjectionTests(SimulatorFixture simulator) : IClassFixt
         await Assert.ThrowsAsync<TaskCanceledException>(() =>
             simulator.PayAsync("k-hang", SimulatorFixture.Payment("order-2", "customer-1"), impatient));
 
-        Assert.True(await SimulatorFixture.EventuallyAsync(
+        Assert.True(await Eventually.TrueAsync(
             async () => (await simulator.CallsAsync(SimulatedServices.Payments)).Any(e => e.Status == 499), TimeSpan.FromSeconds(30)));
         var entry = Assert.Single(await simulator.CallsAsync(SimulatedServices.Payments));
         Assert.Equal("k-hang", entry.IdempotencyKey);
@@ -109,7 +109,7 @@ public sealed class FaultInjectionTests(SimulatorFixture simulator) : IClassFixt
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
             simulator.Client.GetAsync(new Uri("/rates", UriKind.Relative), cancel.Token));
 
-        Assert.True(await SimulatorFixture.EventuallyAsync(
+        Assert.True(await Eventually.TrueAsync(
             async () => (await simulator.CallsAsync(SimulatedServices.Fx)).Any(e => e.Status == 499), TimeSpan.FromSeconds(30)));
     }
 

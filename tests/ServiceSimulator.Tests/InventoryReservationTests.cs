@@ -93,7 +93,7 @@ public sealed class InventoryReservationTests(SimulatorFixture simulator) : ICla
         using var held = await ReserveAsync("order-e", 1, ("SKU-00042", 4));
         Assert.Equal(6, await AvailableAsync("SKU-00042"));
 
-        Assert.True(await SimulatorFixture.EventuallyAsync(async () => await AvailableAsync("SKU-00042") == 10, TimeSpan.FromSeconds(30)));
+        Assert.True(await Eventually.TrueAsync(async () => await AvailableAsync("SKU-00042") == 10, TimeSpan.FromSeconds(30)));
         using var commit = await simulator.Client.PostAsync(new Uri("/reservations/order-e/commit", UriKind.Relative), null);
         using var release = await simulator.Client.PostAsync(new Uri("/reservations/order-e/release", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.Conflict, commit.StatusCode);

@@ -109,22 +109,6 @@ public class SimulatorFixture : IAsyncLifetime
     public static object Shipment(string orderId, string country, string postcode = "1011 AB") =>
         new { orderId, country, postcode, items = new[] { new { sku = "SKU-00042", quantity = 2 } } };
 
-    /// <summary>Polls a condition with a generous bound; returns whether it became true.</summary>
-    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(50);
-        }
-
-        return await condition();
-    }
 }
 
 /// <summary>A simulator with tiny bounds so that the bounds themselves can be tested.</summary>

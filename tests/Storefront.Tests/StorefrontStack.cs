@@ -112,7 +112,7 @@ public sealed class StorefrontStack : IAsyncLifetime
     /// </summary>
     public async Task WarmUpAsync()
     {
-        await EventuallyAsync(
+        await Eventually.TrueAsync(
             async () =>
             {
                 using var response = await Client.GetAsync("api/products/SKU-00001");
@@ -165,7 +165,7 @@ public sealed class StorefrontStack : IAsyncLifetime
     {
         var restarts = Host.WorkerRestarts;
         Process.GetProcessById(Host.WorkerProcessId!.Value).Kill();
-        if (!await EventuallyAsync(() => Task.FromResult(Host.WorkerRestarts > restarts), TimeSpan.FromSeconds(30)))
+        if (!await Eventually.TrueAsync(() => Task.FromResult(Host.WorkerRestarts > restarts), TimeSpan.FromSeconds(30)))
         {
             throw new TimeoutException("The host did not restart the worker.");
         }
@@ -197,22 +197,6 @@ public sealed class StorefrontStack : IAsyncLifetime
         await _stack.Azurite!.StartAsync(bound.Token);
     }
 
-    /// <summary>Polls for a condition with a bound; returns whether it became true.</summary>
-    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(200);
-        }
-
-        return await condition();
-    }
 }
 
 [CollectionDefinition(Name)]

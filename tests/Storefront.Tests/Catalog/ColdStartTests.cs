@@ -41,7 +41,7 @@ public sealed class ColdStartTests(StorefrontStack stack) : IAsyncLifetime
         var restarts = stack.Host.WorkerRestarts;
         Process.GetProcessById(stack.Host.WorkerProcessId!.Value).Kill();
         Assert.True(
-            await StorefrontStack.EventuallyAsync(() => Task.FromResult(stack.Host.WorkerRestarts > restarts), TimeSpan.FromSeconds(30)),
+            await Eventually.TrueAsync(() => Task.FromResult(stack.Host.WorkerRestarts > restarts), TimeSpan.FromSeconds(30)),
             "the host did not restart the worker");
     }
 }

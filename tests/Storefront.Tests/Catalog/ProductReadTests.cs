@@ -137,7 +137,7 @@ public sealed class ProductReadTests(StorefrontStack stack) : IAsyncLifetime
         // Once the break is over and inventory is healthy again, the circuit closes.
         await stack.ResetSimulatorAsync();
         Assert.True(
-            await StorefrontStack.EventuallyAsync(
+            await Eventually.TrueAsync(
                 async () => (await stack.Client.GetFromJsonAsync<JsonElement>("api/products/SKU-00400")).GetProperty("degraded").GetArrayLength() == 0,
                 StorefrontStack.BreakDuration * 5),
             "the inventory circuit did not close again");
@@ -153,7 +153,7 @@ public sealed class ProductReadTests(StorefrontStack stack) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.True(
-            await StorefrontStack.EventuallyAsync(async () => (await stack.CallsAsync("reviews")).Any(c => c.Status == 499), TimeSpan.FromSeconds(10)),
+            await Eventually.TrueAsync(async () => (await stack.CallsAsync("reviews")).Any(c => c.Status == 499), TimeSpan.FromSeconds(10)),
             "the reviews call was not abandoned");
     }
 

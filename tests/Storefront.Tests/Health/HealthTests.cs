@@ -44,7 +44,7 @@ public sealed class HealthTests(StorefrontStack stack)
 
         // The app's pool recovers without a restart.
         Assert.True(
-            await StorefrontStack.EventuallyAsync(async () => (await stack.Client.GetAsync("api/health")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30)),
+            await Eventually.TrueAsync(async () => (await stack.Client.GetAsync("api/health")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30)),
             "health did not recover after Postgres came back");
     }
 }

@@ -198,7 +198,7 @@ public sealed partial class OpenApiContractTests(StorefrontStack stack) : IAsync
         }
 
         Assert.True(
-            await StorefrontStack.EventuallyAsync(async () => (await stack.Client.GetAsync("api/health")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30)),
+            await Eventually.TrueAsync(async () => (await stack.Client.GetAsync("api/health")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30)),
             "health did not recover after Postgres came back");
     }
 

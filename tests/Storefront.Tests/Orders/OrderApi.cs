@@ -89,7 +89,7 @@ internal static class OrderApi
     public static async Task<JsonElement> WaitUntilFinishedAsync(this StorefrontStack stack, Guid id, TimeSpan within)
     {
         JsonElement order = default;
-        var finished = await StorefrontStack.EventuallyAsync(
+        var finished = await Eventually.TrueAsync(
             async () =>
             {
                 order = await stack.GetOrderAsync(id);
@@ -104,7 +104,7 @@ internal static class OrderApi
     public static async Task<JsonElement> WaitForOrderAsync(this StorefrontStack stack, Guid id, Func<JsonElement, bool> condition, TimeSpan within)
     {
         JsonElement order = default;
-        var reached = await StorefrontStack.EventuallyAsync(
+        var reached = await Eventually.TrueAsync(
             async () =>
             {
                 order = await stack.GetOrderAsync(id);

@@ -97,7 +97,7 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, unsupported.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, unknownSku.StatusCode);
-        Assert.True(await StorefrontStack.EventuallyAsync(async () => await stack.StockShownAsync(sku) == 5, Patience));
+        Assert.True(await Eventually.TrueAsync(async () => await stack.StockShownAsync(sku) == 5, Patience));
         Assert.DoesNotContain((await stack.Simulator.GetFromJsonAsync<List<ReservationRecord>>("admin/reservations"))!, r => r.Status == "held");
     }
 
@@ -110,7 +110,7 @@ public sealed class ReservationTests(StorefrontStack stack) : IAsyncLifetime
         Assert.Equal(3, await stack.StockShownAsync(sku));
         await SetOwedReleaseDueAsync(reservationId, TimeSpan.Zero);
 
-        Assert.True(await StorefrontStack.EventuallyAsync(async () => !(await OwedReleasesAsync()).Contains(reservationId), Patience));
+        Assert.True(await Eventually.TrueAsync(async () => !(await OwedReleasesAsync()).Contains(reservationId), Patience));
         var reservation = Assert.Single((await stack.Simulator.GetFromJsonAsync<List<ReservationRecord>>($"admin/reservations?orderId={reservationId}"))!);
         Assert.Equal("released", reservation.Status);
         Assert.Equal(5, await stack.StockShownAsync(sku));

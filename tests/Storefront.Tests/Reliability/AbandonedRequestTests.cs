@@ -39,12 +39,12 @@ public sealed class AbandonedRequestTests(StorefrontStack stack) : IAsyncLifetim
             using var leave = new CancellationTokenSource();
             var placing = stack.PlaceAsync(OrderApi.Body(sku: sku, quantity: 2, currency: "USD"), key, cancellationToken: leave.Token);
             var blockerPid = blocker.ProcessID;
-            Assert.True(await StorefrontStack.EventuallyAsync(() => OrderInsertWaitsOnAsync(blockerPid), Patience), "the order's insert never waited for the lock");
+            Assert.True(await Eventually.TrueAsync(() => OrderInsertWaitsOnAsync(blockerPid), Patience), "the order's insert never waited for the lock");
 
             await leave.CancelAsync();
             await Assert.ThrowsAnyAsync<TaskCanceledException>(() => placing);
             Assert.True(
-                await StorefrontStack.EventuallyAsync(() => Task.FromResult(AbandonedLines(logMark).Length == 1), Patience),
+                await Eventually.TrueAsync(() => Task.FromResult(AbandonedLines(logMark).Length == 1), Patience),
                 "the invocation did not end as abandoned");
             await transaction.RollbackAsync();
         }

@@ -121,7 +121,7 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
         }
 
         JsonElement report = default;
-        Assert.True(await StorefrontStack.EventuallyAsync(
+        Assert.True(await Eventually.TrueAsync(
             async () =>
             {
                 report = await SendAsync(HttpMethod.Get, $"api/reports/{id}", r => r.Content.ReadFromJsonAsync<JsonElement>());
@@ -137,7 +137,7 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
         using var created = await SendRawAsync(HttpMethod.Post, "api/reports", JsonContent.Create(new { kind = "sales-by-day", from = "2024-01-01", to = "2024-01-07" }));
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        Assert.True(await StorefrontStack.EventuallyAsync(
+        Assert.True(await Eventually.TrueAsync(
             async () => await SendAsync(HttpMethod.Get, $"api/reports/{id}", r => Task.FromResult(r.StatusCode)) == HttpStatusCode.OK,
             Patience));
 
@@ -154,7 +154,7 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
             await stack.StartAzuriteAsync();
         }
 
-        Assert.True(await StorefrontStack.EventuallyAsync(
+        Assert.True(await Eventually.TrueAsync(
             async () => await SendAsync(HttpMethod.Get, $"api/reports/{id}/content", r => Task.FromResult(r.StatusCode)) == HttpStatusCode.OK,
             Patience));
     }

@@ -58,13 +58,13 @@ public sealed class PostgresRestartTests(StorefrontStack stack, ITestOutputHelpe
         })).ToArray();
 
         // Each phase waits for what callers see, not for a fixed time: a busy machine only makes phases longer.
-        Assert.True(await StorefrontStack.EventuallyAsync(() => Task.FromResult(outcomes.Any(o => o.Status == 200)), Patience), "no read succeeded before the stop");
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(outcomes.Any(o => o.Status == 200)), Patience), "no read succeeded before the stop");
         var stoppedAt = clock.Elapsed;
         await stack.StopPostgresAsync();
-        var outageSeen = await StorefrontStack.EventuallyAsync(() => Task.FromResult(outcomes.Any(o => o.Status == 503 && o.At > stoppedAt)), Patience);
+        var outageSeen = await Eventually.TrueAsync(() => Task.FromResult(outcomes.Any(o => o.Status == 503 && o.At > stoppedAt)), Patience);
         await stack.StartPostgresAsync();
         var startedAt = clock.Elapsed;
-        var recoveredAfterStart = await StorefrontStack.EventuallyAsync(() => Task.FromResult(outcomes.Any(o => o.Status == 200 && o.At > startedAt)), Patience);
+        var recoveredAfterStart = await Eventually.TrueAsync(() => Task.FromResult(outcomes.Any(o => o.Status == 200 && o.At > startedAt)), Patience);
         await stop.CancelAsync();
         await Task.WhenAll(readers);
 
@@ -85,7 +85,7 @@ public sealed class PostgresRestartTests(StorefrontStack stack, ITestOutputHelpe
         Assert.True(recoveredAfterStart, $"no 200 after the restart; all: {summary}");
 
         // Recovered: a burst of reads after the restart all succeed, with the same worker process as before.
-        var recovered = await StorefrontStack.EventuallyAsync(
+        var recovered = await Eventually.TrueAsync(
             async () =>
             {
                 var burst = await Task.WhenAll(Enumerable.Range(1, 16).Select(i => ReadAsync(client, $"SKU-{i:D5}", clock)));
@@ -158,7 +158,7 @@ public sealed class PostgresRestartTests(StorefrontStack stack, ITestOutputHelpe
 
         // The caller retries with the same key, as the problem says: accepted once the database is back, and finished.
         HttpResponseMessage? accepted = null;
-        var placed = await StorefrontStack.EventuallyAsync(
+        var placed = await Eventually.TrueAsync(
             async () =>
             {
                 accepted?.Dispose();

@@ -15,7 +15,7 @@ public sealed class WorkerCrashTests(StorefrontStack stack) : IAsyncLifetime
         // Slow payments keep many orders mid-processing when the worker dies.
         await stack.ConfigureServiceAsync("payments", new { latencyMs = 400 });
         var ids = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => stack.PlaceAcceptedAsync(OrderApi.Body())));
-        await StorefrontStack.EventuallyAsync(async () => (await stack.CallsAsync("payments")).Count >= 5, TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(async () => (await stack.CallsAsync("payments")).Count >= 5, TimeSpan.FromSeconds(30));
 
         await stack.RestartWorkerAsync();
 

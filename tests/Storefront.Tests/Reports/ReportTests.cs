@@ -107,7 +107,7 @@ public sealed class ReportTests(StorefrontStack stack) : IAsyncLifetime
         await poison.SendMessageAsync(JsonSerializer.Serialize(new { id = queued }));
 
         JsonElement report = default;
-        Assert.True(await StorefrontStack.EventuallyAsync(
+        Assert.True(await Eventually.TrueAsync(
             async () =>
             {
                 using var response = await SendAsync(HttpMethod.Get, $"api/reports/{queued}");
@@ -126,7 +126,7 @@ public sealed class ReportTests(StorefrontStack stack) : IAsyncLifetime
         var location = created.Headers.Location!.ToString();
 
         JsonElement report = default;
-        Assert.True(await StorefrontStack.EventuallyAsync(
+        Assert.True(await Eventually.TrueAsync(
             async () =>
             {
                 using var response = await SendAsync(HttpMethod.Get, location.TrimStart('/'));
