@@ -47,6 +47,9 @@ public sealed class StorefrontStack : IAsyncLifetime
 
     public string StorageConnectionString => _stack.StorageConnectionString;
 
+    /// <summary>The settings that point an app at this stack's PostgreSQL, Azurite and simulator; callers add their own.</summary>
+    public Dictionary<string, string> StackSettings() => _stack.AppSettings(_simulator.Address);
+
     public static string AppDirectory =>
         Path.GetFullPath(typeof(StorefrontStack).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "AppDirectory").Value!);
 
@@ -61,7 +64,7 @@ public sealed class StorefrontStack : IAsyncLifetime
         _simulator = await InProcessSimulator.StartAsync([], bound.Token);
         Simulator = new HttpClient { BaseAddress = _simulator.Address, Timeout = TimeSpan.FromSeconds(30) };
 
-        var settings = _stack.AppSettings(_simulator.Address);
+        var settings = StackSettings();
         // A quick sweep, short leases and backoffs, quick release retries, and a retry budget shorter than production's 15 minutes:
         // recovery from outages and crashes, and giving up once the budget is spent, show within a test's patience.
         settings["Recovery__SweepSchedule"] = "*/2 * * * * *";

@@ -49,8 +49,7 @@ public sealed class MinimalApi : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Configuration.AddInMemoryCollection(
-            new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" }
-                .Select(service => KeyValuePair.Create($"Services:{service}:BaseUrl", (string?)simulator.ToString())));
+            DevStack.DevStack.ServiceNames.Select(service => KeyValuePair.Create($"Services:{service}:BaseUrl", (string?)simulator.ToString())));
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
         builder.AddExternalServices();
         builder.AddCatalogFeature();

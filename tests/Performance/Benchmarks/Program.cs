@@ -85,24 +85,16 @@ await using var stack = await DevStack.StartAsync(
 // Every variant gets a pool of at most 40 connections (FastAPI: 2 workers x 20): they run side by side and the local
 // PostgreSQL allows 200.
 var postgres = new NpgsqlConnectionStringBuilder(stack.PostgresConnectionString) { MaxPoolSize = 40 }.ConnectionString;
-var storage = stack.StorageConnectionString;
 
 var report = new Report(duration);
 var simulatorUri = new Uri($"http://127.0.0.1:{simulatorPort}/");
 var appUri = new Uri($"http://127.0.0.1:{appPort}/");
-var settings = new Dictionary<string, string>
-{
-    ["FUNCTIONS_WORKER_RUNTIME"] = "dotnet-isolated",
-    ["ConnectionStrings__Postgres"] = postgres,
-    ["AzureWebJobsStorage"] = storage,
-    ["FUNCTIONS_HOST_MASTER_KEY"] = MasterKey,
-    ["FUNCTIONS_HOST_FUNCTION_KEY"] = FunctionKey,
-    ["Recovery__SweepSchedule"] = "*/30 * * * * *",
-};
-foreach (var service in new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" })
-{
-    settings[$"Services__{service}__BaseUrl"] = simulatorUri.ToString();
-}
+var settings = stack.AppSettings(simulatorUri);
+settings["FUNCTIONS_WORKER_RUNTIME"] = "dotnet-isolated";
+settings["ConnectionStrings__Postgres"] = postgres;
+settings["FUNCTIONS_HOST_MASTER_KEY"] = MasterKey;
+settings["FUNCTIONS_HOST_FUNCTION_KEY"] = FunctionKey;
+settings["Recovery__SweepSchedule"] = "*/30 * * * * *";
 
 // The app runs with its production settings: 250 ms per read call, 800 ms per read.
 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };

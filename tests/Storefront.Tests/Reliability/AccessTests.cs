@@ -124,21 +124,13 @@ public sealed class AccessTests(StorefrontStack stack) : IAsyncLifetime
         var key = $"probe-key-{Guid.NewGuid():N}";
         var logFile = Path.Combine(Path.GetTempPath(), $"storefront-access-{Guid.NewGuid():N}.log");
         var markers = new[] { $"probe={Guid.NewGuid():N}", $"probe={Guid.NewGuid():N}" };
-        var settings = new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Postgres"] = stack.PostgresConnectionString,
-            ["AzureWebJobsStorage"] = stack.StorageConnectionString,
-            [AppSettings.FunctionKeyName] = key,
-            [AppSettings.MasterKeyName] = $"probe-master-{Guid.NewGuid():N}",
-            // Once a year: this short-lived host leaves the outbox sweep to the shared one.
-            ["Recovery__SweepSchedule"] = "0 0 0 1 1 *",
-            // The app prints its traces, metrics and logs to stdout (TelemetryExtensions.ExporterSetting).
-            ["OTEL_EXPORTER"] = "console",
-        };
-        foreach (var service in new[] { "Inventory", "Reviews", "Fx", "Payments", "Shipping", "Notifications" })
-        {
-            settings[$"Services__{service}__BaseUrl"] = stack.Simulator.BaseAddress!.ToString();
-        }
+        var settings = stack.StackSettings();
+        settings[AppSettings.FunctionKeyName] = key;
+        settings[AppSettings.MasterKeyName] = $"probe-master-{Guid.NewGuid():N}";
+        // Once a year: this short-lived host leaves the outbox sweep to the shared one.
+        settings["Recovery__SweepSchedule"] = "0 0 0 1 1 *";
+        // The app prints its traces, metrics and logs to stdout (TelemetryExtensions.ExporterSetting).
+        settings["OTEL_EXPORTER"] = "console";
 
         try
         {
