@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Storefront.Api.Infrastructure;
 
-namespace Storefront.Infrastructure.Tests;
+namespace Storefront.UnitTests.Infrastructure;
 
 /// <summary>The app side of identity-based access: Entra tokens as PostgreSQL passwords, identity-based queues.</summary>
 public sealed class EntraAuthTests
