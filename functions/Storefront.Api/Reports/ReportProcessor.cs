@@ -6,11 +6,19 @@ namespace Storefront.Api.Reports;
 
 /// <summary>
 /// The background half of a report: generate its CSV into a blob, then mark it ready. Generating again overwrites
-/// the blob, so a retry or a report left running by a dead worker simply starts over.
+/// the blob, so a retry or a report left running by a dead worker simply starts over. At most
+/// <see cref="ReportsOptions.MaxConcurrentGenerations"/> generate at once; the others wait, their leases renewed.
 /// </summary>
-public sealed class ReportProcessor(ReportStore reports, ReportGenerator generator, IOptions<RecoveryOptions> recovery, ILogger<ReportProcessor> logger)
-    : IQueuedWork<ReportJob>
+public sealed class ReportProcessor(
+    ReportStore reports,
+    ReportGenerator generator,
+    IOptions<ReportsOptions> options,
+    IOptions<RecoveryOptions> recovery,
+    ILogger<ReportProcessor> logger)
+    : IQueuedWork<ReportJob>, IDisposable
 {
+    private readonly SemaphoreSlim _generating = new(options.Value.MaxConcurrentGenerations, options.Value.MaxConcurrentGenerations);
+
     public string QueueName => ReportStore.QueueName;
 
     public Task<Claim<ReportJob>> ClaimAsync(Guid id, Guid leaseToken, CancellationToken cancellationToken) =>
@@ -26,8 +34,7 @@ public sealed class ReportProcessor(ReportStore reports, ReportGenerator generat
 
     public async Task RunAsync(ReportJob item, Guid leaseToken, WorkProgress progress, CancellationToken cancellationToken)
     {
-        progress.Step = "generating the report";
-        var (blobName, rows, bytes) = await generator.GenerateAsync(item.Id, item.Report, cancellationToken);
+        var (blobName, rows, bytes) = await GenerateInTurnAsync(item, progress, cancellationToken);
         progress.Step = "completing the report";
         await reports.CompleteAsync(item.Id, leaseToken, rows, bytes, blobName, cancellationToken);
         logger.LogInformation("Report {ReportId} ready: {Rows} rows, {Bytes} bytes", item.Id, rows, bytes);
@@ -35,4 +42,21 @@ public sealed class ReportProcessor(ReportStore reports, ReportGenerator generat
 
     public Task FailAsync(ReportJob item, Guid leaseToken, string reason, CancellationToken cancellationToken) =>
         reports.FailAsync(item.Id, leaseToken, reason, cancellationToken);
+
+    public void Dispose() => _generating.Dispose();
+
+    private async Task<(string BlobName, long Rows, long Bytes)> GenerateInTurnAsync(ReportJob item, WorkProgress progress, CancellationToken cancellationToken)
+    {
+        progress.Step = "waiting for a turn to generate";
+        await _generating.WaitAsync(cancellationToken);
+        try
+        {
+            progress.Step = "generating the report";
+            return await generator.GenerateAsync(item.Id, item.Report, cancellationToken);
+        }
+        finally
+        {
+            _generating.Release();
+        }
+    }
 }

@@ -8,6 +8,10 @@ public static class ReportsExtensions
 {
     public static IHostApplicationBuilder AddReportsFeature(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<ReportsOptions>()
+            .Bind(builder.Configuration.GetSection(ReportsOptions.Section))
+            .Validate(o => o.MaxConcurrentGenerations is >= 1 and <= 64, "Reports: MaxConcurrentGenerations 1..64.")
+            .ValidateOnStart();
         builder.Services.AddSingleton<ReportStore>();
         builder.Services.AddSingleton<ReportRequests>();
         builder.Services.AddSingleton<ReportGenerator>();

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Queues;
+using Npgsql;
 using Storefront.Migrations;
 
 namespace Storefront.Tests.Reports;
@@ -116,6 +117,69 @@ public sealed class ReportTests(StorefrontStack stack) : IAsyncLifetime
             },
             Patience));
         Assert.Equal(JsonValueKind.Null, report.GetProperty("failureReason").ValueKind);
+    }
+
+    /// <summary>
+    /// A report's query holds a database connection for as long as it runs, so one process runs at most
+    /// Reports:MaxConcurrentGenerations (4 by default) at once, however many messages the host hands it. The test
+    /// holds a lock that every report query waits on, so the ones running are seen in <c>pg_stat_activity</c>.
+    /// </summary>
+    [Fact]
+    public async Task Reports_past_the_concurrency_bound_wait_their_turn_and_all_end_ready()
+    {
+        const int bound = 4;
+        var locations = new List<string>();
+        await using (var blocker = await stack.Database.OpenConnectionAsync())
+        await using (var transaction = await blocker.BeginTransactionAsync())
+        {
+            await using (var lockLines = new NpgsqlCommand("LOCK TABLE order_lines IN ACCESS EXCLUSIVE MODE", blocker, transaction))
+            {
+                await lockLines.ExecuteNonQueryAsync();
+            }
+
+            for (var i = 0; i < bound + 2; i++)
+            {
+                using var created = await SendAsync(HttpMethod.Post, "api/reports", JsonContent.Create(new { kind = "sales-by-day", from = "2024-02-01", to = "2024-02-29", currency = "USD" }));
+                Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+                locations.Add(created.Headers.Location!.ToString().TrimStart('/'));
+            }
+
+            var ids = locations.Select(l => Guid.Parse(l.Split('/')[^1])).ToArray();
+            var blockerPid = blocker.ProcessID;
+            Assert.True(
+                await Eventually.TrueAsync(async () => await RunningAsync(ids) == ids.Length && await QueriesWaitingOnAsync(blockerPid) >= bound, Patience),
+                "the reports were not all taken, or fewer than the bound queried");
+            Assert.Equal(bound, await QueriesWaitingOnAsync(blockerPid));
+            await transaction.RollbackAsync();
+        }
+
+        foreach (var location in locations)
+        {
+            Assert.True(
+                await Eventually.TrueAsync(
+                    async () =>
+                    {
+                        using var response = await SendAsync(HttpMethod.Get, location);
+                        return response.StatusCode == HttpStatusCode.OK && (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString() == "ready";
+                    },
+                    Patience),
+                $"{location} did not end ready");
+        }
+    }
+
+    private async Task<long> RunningAsync(Guid[] ids)
+    {
+        await using var command = stack.Database.CreateCommand("SELECT count(*) FROM reports WHERE id = ANY($1) AND status = 'running'");
+        command.Parameters.AddWithValue(ids);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task<long> QueriesWaitingOnAsync(int blockerPid)
+    {
+        await using var command = stack.Database.CreateCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) AND query LIKE 'WITH rates%'");
+        command.Parameters.AddWithValue(blockerPid);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private async Task<JsonElement> CreateReadyReportAsync(object request)

@@ -1,0 +1,15 @@
+namespace Storefront.Api.Reports;
+
+/// <summary>Report settings, bound from <c>Reports:*</c> (retries and leases are in <c>Recovery:*</c>).</summary>
+public sealed class ReportsOptions
+{
+    public const string Section = "Reports";
+
+    /// <summary>
+    /// Reports one process generates at once. Each holds a database connection for its whole query, minutes for a long
+    /// one, while the host hands a queue function up to batchSize + newBatchThreshold messages at once (24 with this
+    /// app's host.json on two cores): four leave most of a process's pool (20 in Azure) to reads and orders. The others
+    /// wait their turn, their messages and leases kept.
+    /// </summary>
+    public int MaxConcurrentGenerations { get; set; } = 4;
+}
