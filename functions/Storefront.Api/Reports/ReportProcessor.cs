@@ -15,7 +15,7 @@ public sealed class ReportProcessor(
     IOptions<ReportsOptions> options,
     IOptions<RecoveryOptions> recovery,
     ILogger<ReportProcessor> logger)
-    : IQueuedWork<ReportJob>, IDisposable
+    : IQueuedWork<ReportJob>
 {
     private readonly SemaphoreSlim _generating = new(options.Value.MaxConcurrentGenerations, options.Value.MaxConcurrentGenerations);
 
@@ -42,8 +42,6 @@ public sealed class ReportProcessor(
 
     public Task FailAsync(ReportJob item, Guid leaseToken, string reason, CancellationToken cancellationToken) =>
         reports.FailAsync(item.Id, leaseToken, reason, cancellationToken);
-
-    public void Dispose() => _generating.Dispose();
 
     private async Task<(string BlobName, long Rows, long Bytes)> GenerateInTurnAsync(ReportJob item, WorkProgress progress, CancellationToken cancellationToken)
     {

@@ -7,9 +7,10 @@ public sealed class ReportsOptions
 
     /// <summary>
     /// Reports one process generates at once. Each holds a database connection for its whole query, minutes for a long
-    /// one, while the host hands a queue function up to batchSize + newBatchThreshold messages at once (24 with this
-    /// app's host.json on two cores): four leave most of a process's pool (20 in Azure) to reads and orders. The others
-    /// wait their turn, their messages and leases kept.
+    /// one, while the host hands a queue function up to batchSize + newBatchThreshold messages at once (16 plus 8 per
+    /// core with this app's host.json): four leave most of a process's pool (20 in Azure) to reads and orders. The others
+    /// wait their turn, their messages and leases kept. The wait counts against host.json's functionTimeout (30 minutes
+    /// by default); a report cancelled by it is retried like any other interrupted one.
     /// </summary>
     public int MaxConcurrentGenerations { get; set; } = 4;
 }

@@ -146,10 +146,24 @@ public sealed class ReportTests(StorefrontStack stack) : IAsyncLifetime
 
             var ids = locations.Select(l => Guid.Parse(l.Split('/')[^1])).ToArray();
             var blockerPid = blocker.ProcessID;
+            var mostQuerying = 0L;
+            async Task<long> QueryingAsync() => mostQuerying = Math.Max(mostQuerying, await QueriesWaitingOnAsync(blockerPid));
             Assert.True(
-                await Eventually.TrueAsync(async () => await RunningAsync(ids) == ids.Length && await QueriesWaitingOnAsync(blockerPid) >= bound, Patience),
+                await Eventually.TrueAsync(async () => await QueryingAsync() >= bound && await RunningAsync(ids) == ids.Length, Patience),
                 "the reports were not all taken, or fewer than the bound queried");
-            Assert.Equal(bound, await QueriesWaitingOnAsync(blockerPid));
+
+            // Each renews its lease a third of a lease after taking it; a report free to query has long sent it by then.
+            var leases = await LeasesAsync(ids);
+            Assert.True(
+                await Eventually.TrueAsync(
+                    async () =>
+                    {
+                        await QueryingAsync();
+                        return await LeasesRenewedSinceAsync(leases) == ids.Length;
+                    },
+                    Patience),
+                "the waiting reports did not keep their leases");
+            Assert.Equal(bound, await QueryingAsync());
             await transaction.RollbackAsync();
         }
 
@@ -171,6 +185,29 @@ public sealed class ReportTests(StorefrontStack stack) : IAsyncLifetime
     {
         await using var command = stack.Database.CreateCommand("SELECT count(*) FROM reports WHERE id = ANY($1) AND status = 'running'");
         command.Parameters.AddWithValue(ids);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task<Dictionary<Guid, DateTime>> LeasesAsync(Guid[] ids)
+    {
+        await using var command = stack.Database.CreateCommand("SELECT id, lease_expires_at FROM reports WHERE id = ANY($1)");
+        command.Parameters.AddWithValue(ids);
+        await using var reader = await command.ExecuteReaderAsync();
+        var leases = new Dictionary<Guid, DateTime>();
+        while (await reader.ReadAsync())
+        {
+            leases[reader.GetGuid(0)] = reader.GetDateTime(1);
+        }
+
+        return leases;
+    }
+
+    private async Task<long> LeasesRenewedSinceAsync(Dictionary<Guid, DateTime> leases)
+    {
+        await using var command = stack.Database.CreateCommand(
+            "SELECT count(*) FROM reports r JOIN unnest($1::uuid[], $2::timestamptz[]) AS before(id, lease) ON r.id = before.id WHERE r.lease_expires_at > before.lease");
+        command.Parameters.AddWithValue(leases.Keys.ToArray());
+        command.Parameters.AddWithValue(leases.Values.ToArray());
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
