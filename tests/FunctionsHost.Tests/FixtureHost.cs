@@ -151,7 +151,6 @@ public sealed class FixtureHost : IAsyncLifetime
     public string[] Probes(string prefix) =>
         Directory.GetFiles(ProbeDirectory, prefix + ".*").Select(File.ReadAllText).ToArray();
 
-
     private static string Metadata(string key) => Path.GetFullPath(
         typeof(FixtureHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!);
 }

@@ -108,7 +108,6 @@ public class SimulatorFixture : IAsyncLifetime
 
     public static object Shipment(string orderId, string country, string postcode = "1011 AB") =>
         new { orderId, country, postcode, items = new[] { new { sku = "SKU-00042", quantity = 2 } } };
-
 }
 
 /// <summary>A simulator with tiny bounds so that the bounds themselves can be tested.</summary>

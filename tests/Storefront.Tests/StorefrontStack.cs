@@ -199,7 +199,6 @@ public sealed class StorefrontStack : IAsyncLifetime
         using var bound = new CancellationTokenSource(StartBound);
         await _stack.Azurite!.StartAsync(bound.Token);
     }
-
 }
 
 [CollectionDefinition(Name)]

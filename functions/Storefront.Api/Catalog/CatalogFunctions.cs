@@ -18,7 +18,7 @@ public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore s
         var (read, errors) = CatalogValidator.ValidateRead(sku, request.Query["currency"]);
         if (read is null)
         {
-            return Problems.BadRequest("The request is invalid.", errors);
+            return Problems.Invalid(errors);
         }
 
         if (RefuseLate(request.HttpContext, out var waited) is { } refusal)
@@ -47,7 +47,7 @@ public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore s
             request.Query["search"].ToString());
         if (query is null)
         {
-            return Problems.BadRequest("The request is invalid.", errors);
+            return Problems.Invalid(errors);
         }
 
         var (rows, hasMore) = await store.ListAsync(query.Search, query.Limit, query.After, request.HttpContext.RequestAborted);
@@ -68,7 +68,7 @@ public sealed class CatalogFunctions(ProductDetailsReader reader, ProductStore s
         var (lookup, errors) = CatalogValidator.ValidateLookup(body.Value!);
         if (lookup is null)
         {
-            return Problems.BadRequest("The request is invalid.", errors);
+            return Problems.Invalid(errors);
         }
 
         if (RefuseLate(request.HttpContext, out var waited) is { } refusal)

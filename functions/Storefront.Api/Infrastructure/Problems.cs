@@ -13,7 +13,10 @@ public static class Problems
             extensions: errors is null ? null : new Dictionary<string, object?> { ["errors"] = errors });
 
     public static ProblemHttpResult BadRequest(string field, string message) =>
-        BadRequest("The request is invalid.", new Dictionary<string, string[]> { [field] = [message] });
+        Invalid(new Dictionary<string, string[]> { [field] = [message] });
+
+    /// <summary>A 400 naming every field that is wrong, keyed by the field's name.</summary>
+    public static ProblemHttpResult Invalid(IDictionary<string, string[]> errors) => BadRequest("The request is invalid.", errors);
 
     public static ProblemHttpResult NotFound(string title) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: title);
