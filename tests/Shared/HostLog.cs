@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Storefront.Tests;
+namespace Storefront.Testing;
 
 /// <summary>
-/// What the shared host logs, its own records and those the worker sends it, kept in memory for tests that check what
-/// an operator would read. Holds the last <see cref="Capacity"/> records.
+/// What a local Functions host logs, its own records and those the worker sends it, kept in memory for tests that
+/// check what an operator would read or wait for a state only the log shows. Holds the last <see cref="Capacity"/>
+/// records. Compiled into each test project that needs it.
 /// </summary>
 public sealed class HostLog : ILoggerProvider
 {
