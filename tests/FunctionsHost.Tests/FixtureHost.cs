@@ -44,6 +44,9 @@ public sealed class FixtureHost : IAsyncLifetime
 
     public HttpClient Client { get; private set; } = null!;
 
+    /// <summary>What the host and its worker logged, for a test that waits on a decision only the log shows.</summary>
+    public HostLog Log { get; } = new();
+
     public string ProbeDirectory { get; } = Directory.CreateTempSubdirectory("fixture-probe-").FullName;
 
     public string TextQueue => $"text-{_suffix}";
@@ -89,8 +92,9 @@ public sealed class FixtureHost : IAsyncLifetime
         }
 
         // A failure in CI comes with the host's and worker's logs (CI keeps .local/test/logs).
-        _logs = LoggerFactory.Create(logging => logging.AddProvider(
-            new FileLoggerProvider(Path.Combine(Path.GetDirectoryName(StorageOptions.LogFile)!, $"fixture-host-{_suffix}.log"))));
+        _logs = LoggerFactory.Create(logging => logging
+            .AddProvider(new FileLoggerProvider(Path.Combine(Path.GetDirectoryName(StorageOptions.LogFile)!, $"fixture-host-{_suffix}.log")))
+            .AddProvider(Log));
 
         Host = await FunctionsHost.StartAsync(Options(), _logs);
         Client = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(100) };
