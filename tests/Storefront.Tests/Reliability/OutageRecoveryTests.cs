@@ -51,6 +51,7 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
     public async Task Postgres_down_during_a_burst_of_orders_every_client_retrying_with_its_key_gets_one_confirmed_order()
     {
         await stack.ConfigureServiceAsync("payments", new { latencyMs = 300 });
+        var acceptedSoFar = 0;
         var clients = Enumerable.Range(0, 12).Select(client => Task.Run(async () =>
         {
             var accepted = new List<(string Key, Guid Id)>();
@@ -58,12 +59,14 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
             {
                 var key = $"burst-{Guid.NewGuid():N}";
                 accepted.Add((key, await OrderApi.AcceptedIdAsync(await stack.PlaceRetryingAsync(OrderApi.Body(), key))));
+                Interlocked.Increment(ref acceptedSoFar);
             }
 
             return accepted;
         })).ToArray();
 
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        // The outage starts once the burst is under way: some orders accepted, most still to come.
+        Assert.True(await Eventually.TrueAsync(() => Volatile.Read(ref acceptedSoFar) >= 6, Patience), "the burst did not start");
         await stack.StopPostgresAsync();
         await Task.Delay(Outage);
         await stack.StartPostgresAsync();
