@@ -37,4 +37,29 @@ public sealed class BackgroundFunctions
     [Function("Tick")]
     public Task Tick([TimerTrigger("%FIXTURE_TIMER_SCHEDULE%")] TimerInfo timer, FunctionContext context)
         => Probe.RecordAsync("tick", timer.IsPastDue ? "past-due" : "on-time", context.CancellationToken);
+
+    /// <summary>Holds its message until its invocation is cancelled, for the shutdown tests.</summary>
+    [Function("QueueHoldsUntilCancelled")]
+    public Task QueueHoldsUntilCancelled([QueueTrigger("%FIXTURE_HOLDING_QUEUE%")] string message, FunctionContext context)
+        => HoldUntilCancelledAsync($"holding-{message}", context.CancellationToken);
+
+    /// <summary>Runs until its invocation is cancelled, for the shutdown tests (the schedule is daily unless a test sets it).</summary>
+    [Function("TimerHoldsUntilCancelled")]
+    public Task TimerHoldsUntilCancelled([TimerTrigger("%FIXTURE_HOLDING_SCHEDULE%")] TimerInfo timer, FunctionContext context)
+        => HoldUntilCancelledAsync("holding-timer", context.CancellationToken);
+
+    /// <summary>Records "started", waits for cancellation, records "cancelled" and ends cancelled.</summary>
+    private static async Task HoldUntilCancelledAsync(string probe, CancellationToken cancellationToken)
+    {
+        await Probe.RecordAsync(probe, "started", cancellationToken);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await Probe.RecordAsync(probe, "cancelled", CancellationToken.None);
+            throw;
+        }
+    }
 }

@@ -40,6 +40,12 @@ public sealed class FixtureHost : IAsyncLifetime
     /// <summary>Overrides the host's grace period after a functionTimeout; null keeps the host's default.</summary>
     public TimeSpan? FunctionTimeoutGracePeriod { get; init; }
 
+    /// <summary>How long a stopping host lets running work go on (and cancelled work answer): short, so tests end soon.</summary>
+    public TimeSpan ShutdownGracePeriod { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>When the fixture's timer that runs until cancelled fires (by default daily, at 04:00 UTC).</summary>
+    public string HoldingSchedule { get; init; } = "0 0 4 * * *";
+
     public FunctionsHost Host { get; private set; } = null!;
 
     public HttpClient Client { get; private set; } = null!;
@@ -54,6 +60,8 @@ public sealed class FixtureHost : IAsyncLifetime
     public string ModelQueue => $"model-{_suffix}";
 
     public string FailingQueue => $"failing-{_suffix}";
+
+    public string HoldingQueue => $"holding-{_suffix}";
 
     public string HostId => $"fixture-{_suffix}";
 
@@ -73,6 +81,8 @@ public sealed class FixtureHost : IAsyncLifetime
         ["FIXTURE_MODEL_QUEUE"] = ModelQueue,
         ["FIXTURE_FAILING_QUEUE"] = FailingQueue,
         ["FIXTURE_FAILING_POISON_QUEUE"] = FailingQueue + "-poison",
+        ["FIXTURE_HOLDING_QUEUE"] = HoldingQueue,
+        ["FIXTURE_HOLDING_SCHEDULE"] = HoldingSchedule,
         ["FIXTURE_TIMER_SCHEDULE"] = "*/1 * * * * *",
         ["FIXTURE_DAILY_SCHEDULE"] = "0 0 3 * * *",
         // The schedule monitor keeps timer status per host id: each fixture has its own.
@@ -86,7 +96,7 @@ public sealed class FixtureHost : IAsyncLifetime
     {
         await StartStorageAsync();
         var service = new QueueServiceClient(StorageConnectionString);
-        foreach (var queue in new[] { TextQueue, ModelQueue, FailingQueue })
+        foreach (var queue in new[] { TextQueue, ModelQueue, FailingQueue, HoldingQueue })
         {
             await service.GetQueueClient(queue).CreateIfNotExistsAsync();
         }
@@ -124,7 +134,7 @@ public sealed class FixtureHost : IAsyncLifetime
             HttpPort = 0,
             UseLocalSettingsFile = false,
             Settings = Settings,
-            ShutdownGracePeriod = TimeSpan.FromSeconds(2),
+            ShutdownGracePeriod = ShutdownGracePeriod,
         };
         return FunctionTimeoutGracePeriod is { } grace ? options with { FunctionTimeoutGracePeriod = grace } : options;
     }

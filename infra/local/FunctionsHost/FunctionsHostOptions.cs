@@ -21,7 +21,10 @@ public sealed record FunctionsHostOptions
     /// <summary>How long a worker may take from launch to all functions loaded.</summary>
     public TimeSpan WorkerStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Grace period sent with WorkerTerminate before the worker is killed.</summary>
+    /// <summary>
+    /// How long a stop lets running HTTP requests and queue invocations go on (queue invocations still running are then
+    /// cancelled and get as long again to answer), and the grace period sent with WorkerTerminate before the worker is killed.
+    /// </summary>
     public TimeSpan ShutdownGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>

@@ -37,6 +37,9 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
     private readonly QueueClient? _rawPoisonQueue;
     private readonly SemaphoreSlim _capacity;
     private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Cancelled when running invocations outlast the shutdown grace period, as the real listener's dispose cancels them.</summary>
+    private readonly CancellationTokenSource _cancelRunning = new();
     private readonly Lock _inFlightGate = new();
     private readonly HashSet<Task> _inFlight = [];
     private Task _polling = Task.CompletedTask;
@@ -74,25 +77,46 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
 
     public void Start() => _polling = PollAsync(_stopping.Token);
 
-    /// <summary>Stops polling and lets running invocations finish, up to the grace period.</summary>
+    /// <summary>
+    /// Stops polling and lets running invocations finish, uncancelled, for the grace period, as the real listener's
+    /// stop waits for them; then cancels those still running (InvocationCancel), as its dispose does, and gives them
+    /// another grace period to answer. A message whose invocation fails or never answers is retried.
+    /// </summary>
     public async Task StopAsync(TimeSpan gracePeriod)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _polling.ConfigureAwait(false);
-        try
+        if (await AllEndedWithinAsync(gracePeriod).ConfigureAwait(false))
         {
-            await Task.WhenAll(InFlightSnapshot()).WaitAsync(gracePeriod).ConfigureAwait(false);
+            return;
         }
-        catch (TimeoutException)
+
+        _logger.LogWarning("{Count} invocations on {Queue} still running at shutdown; cancelling them", InFlightCount, QueueName);
+        await _cancelRunning.CancelAsync().ConfigureAwait(false);
+        if (!await AllEndedWithinAsync(gracePeriod).ConfigureAwait(false))
         {
-            _logger.LogWarning("{Count} invocations on {Queue} still running at shutdown; their messages will be retried", InFlightCount, QueueName);
+            _logger.LogWarning("{Count} cancelled invocations on {Queue} did not answer; their messages will be retried", InFlightCount, QueueName);
         }
     }
 
     public ValueTask DisposeAsync()
     {
         _stopping.Dispose();
+        _cancelRunning.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    private async Task<bool> AllEndedWithinAsync(TimeSpan within)
+    {
+        try
+        {
+            await Task.WhenAll(InFlightSnapshot()).WaitAsync(within).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 
     private async Task PollAsync(CancellationToken stopping)
@@ -225,7 +249,7 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
         try
         {
             var worker = await _supervisor.GetWorkerAsync(_stopping.Token).ConfigureAwait(false);
-            var response = await worker.InvokeAsync(request, CancellationToken.None).ConfigureAwait(false);
+            var response = await worker.InvokeAsync(request, _cancelRunning.Token).ConfigureAwait(false);
             if (response.Result?.Status == StatusResult.Types.Status.Success)
             {
                 return true;

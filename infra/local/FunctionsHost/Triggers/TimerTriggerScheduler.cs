@@ -149,7 +149,8 @@ internal sealed class TimerTriggerScheduler : IAsyncDisposable
         try
         {
             var worker = await _supervisor.GetWorkerAsync(stopping).ConfigureAwait(false);
-            var response = await worker.InvokeAsync(Invocations.ForTimer(_function, last, next, isPastDue), CancellationToken.None).ConfigureAwait(false);
+            // Stopping cancels a running invocation (InvocationCancel) and waits for its answer, as the real TimerListener does.
+            var response = await worker.InvokeAsync(Invocations.ForTimer(_function, last, next, isPastDue), stopping).ConfigureAwait(false);
             if (response.Result?.Status != StatusResult.Types.Status.Success)
             {
                 _logger.LogWarning("Timer function {Function} failed: {Error}", _function.Name, response.Result?.Exception?.Message);
