@@ -10,6 +10,16 @@ public sealed class HttpFunctions
     public IActionResult GetItem([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "items/{id:int}")] HttpRequest request, int id)
         => new OkObjectResult(new { id, query = request.Query["q"].ToString() });
 
+    /// <summary>Named before <see cref="CatalogFeatured"/>, so in Azure its route takes "catalog/featured" too.</summary>
+    [Function("CatalogEntry")]
+    public IActionResult CatalogEntry([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "catalog/{name}")] HttpRequest request, string name)
+        => new OkObjectResult(new { function = "CatalogEntry", name });
+
+    /// <summary>ASP.NET Core's precedence would pick this literal route; the real host never reaches it.</summary>
+    [Function("CatalogFeatured")]
+    public IActionResult CatalogFeatured([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "catalog/featured")] HttpRequest request)
+        => new OkObjectResult(new { function = "CatalogFeatured" });
+
     [Function("Echo")]
     public async Task<IActionResult> Echo([HttpTrigger(AuthorizationLevel.Function, "post", Route = "echo")] HttpRequest request)
     {

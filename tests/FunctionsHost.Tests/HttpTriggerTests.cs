@@ -26,6 +26,18 @@ public sealed class HttpTriggerTests(FixtureHost fixture) : IClassFixture<Fixtur
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
+    /// <summary>The real host takes the first route that matches in order of function name (azure-functions-host#9876).</summary>
+    [Fact]
+    public async Task Overlapping_routes_go_to_the_function_named_first_not_to_the_more_specific_template()
+    {
+        var featured = await Client.GetFromJsonAsync<JsonElement>("api/catalog/featured");
+        var other = await Client.GetFromJsonAsync<JsonElement>("api/catalog/shoes");
+
+        Assert.Equal("CatalogEntry", featured.GetProperty("function").GetString());
+        Assert.Equal("featured", featured.GetProperty("name").GetString());
+        Assert.Equal("CatalogEntry", other.GetProperty("function").GetString());
+    }
+
     [Fact]
     public async Task Unknown_route_answers_404_without_a_body()
     {

@@ -5,9 +5,9 @@ using Microsoft.AspNetCore.Routing;
 namespace Storefront.FunctionsHost.Http;
 
 /// <summary>
-/// The HTTP functions' routes: checked at start as the real host's ScriptHost.ValidateFunction does, and
-/// matched so that a request no function takes (unknown path, or a method the route does not list,
-/// HEAD on a GET route included) is a bodyless 404, never a 405.
+/// The HTTP functions' routes: checked at start as the real host's ScriptHost.ValidateFunction does, tried in
+/// order of function name, and matched so that a request no function takes (unknown path, or a method the
+/// route does not list, HEAD on a GET route included) is a bodyless 404, never a 405.
 /// </summary>
 internal static class FunctionRoutes
 {
@@ -58,12 +58,18 @@ internal static class FunctionRoutes
             return next(context);
         });
 
-        foreach (var function in functions.Where(f => f.Kind == TriggerKind.Http))
+        // The real host tries the routes in order of function name and takes the first that matches, with no ASP.NET
+        // precedence (azure-functions-host#9876): "items/{id}" of a function named first wins over "items/recent".
+        // An endpoint's Order outranks precedence, so each gets its function's rank in that order.
+        var ranked = functions.Where(f => f.Kind == TriggerKind.Http).OrderBy(f => f.Name, StringComparer.OrdinalIgnoreCase).ToArray();
+        for (var rank = 0; rank < ranked.Length; rank++)
         {
+            var function = ranked[rank];
+            var order = rank;
             var pattern = Template(function, hostJson);
             var handler = (RequestDelegate)(context => invoker.InvokeAsync(context, function));
             var endpoint = function.HttpMethods.Count == 0 ? app.Map(pattern, handler) : app.MapMethods(pattern, function.HttpMethods, handler);
-            endpoint.WithDisplayName(function.Name).WithMetadata(HostEndpoint.Instance);
+            endpoint.WithDisplayName(function.Name).WithMetadata(HostEndpoint.Instance).Add(builder => ((RouteEndpointBuilder)builder).Order = order);
         }
     }
 
