@@ -43,6 +43,9 @@ public sealed class FixtureHost : IAsyncLifetime
     /// <summary>How long a stopping host lets running work go on (and cancelled work answer): short, so tests end soon.</summary>
     public TimeSpan ShutdownGracePeriod { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>App settings added to (or replacing) the fixture's own.</summary>
+    public IReadOnlyDictionary<string, string> ExtraSettings { get; init; } = new Dictionary<string, string>();
+
     /// <summary>When the fixture's timer that runs until cancelled fires (by default daily, at 04:00 UTC).</summary>
     public string HoldingSchedule { get; init; } = "0 0 4 * * *";
 
@@ -73,7 +76,21 @@ public sealed class FixtureHost : IAsyncLifetime
 
     public static string CliPath => Metadata("HostCliPath");
 
-    public IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    public IReadOnlyDictionary<string, string> Settings
+    {
+        get
+        {
+            var settings = OwnSettings();
+            foreach (var (name, value) in ExtraSettings)
+            {
+                settings[name] = value;
+            }
+
+            return settings;
+        }
+    }
+
+    private Dictionary<string, string> OwnSettings() => new()
     {
         ["AzureWebJobsStorage"] = StorageConnectionString,
         ["FIXTURE_PROBE_DIR"] = ProbeDirectory,

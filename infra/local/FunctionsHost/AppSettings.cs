@@ -82,6 +82,14 @@ public sealed class AppSettings
         return value;
     }
 
+    /// <summary>
+    /// Whether <c>AzureWebJobs.{function}.Disabled</c> (or <c>AzureWebJobs_{function}_Disabled</c>, the name Linux
+    /// environments allow) is "true" or "1", as the real host reads it: the trigger is not listened to, and an HTTP
+    /// function answers 404 to all but the master key.
+    /// </summary>
+    public bool IsFunctionDisabled(string function) =>
+        IsTrue(this[$"AzureWebJobs.{function}.Disabled"]) || IsTrue(this[$"AzureWebJobs_{function}_Disabled"]);
+
     /// <summary>A storage connection by binding name: the setting itself or ConnectionStrings:name.</summary>
     public string StorageConnectionString(string? connectionName)
     {
@@ -89,4 +97,6 @@ public sealed class AppSettings
         return this[name] ?? this[$"ConnectionStrings__{name}"] ?? this[$"ConnectionStrings:{name}"]
             ?? throw new InvalidOperationException($"Storage connection '{name}' is not set.");
     }
+
+    private static bool IsTrue(string? value) => value == "1" || string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
 }

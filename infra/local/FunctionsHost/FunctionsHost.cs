@@ -75,6 +75,8 @@ public sealed class FunctionsHost : IAsyncDisposable
 
     public IEnumerable<string> PolledQueues => _queueListeners.Select(l => l.QueueName);
 
+    public IEnumerable<string> ScheduledFunctions => _timers.Select(t => t.FunctionName);
+
     /// <summary>The public URL template of an HTTP function, route prefix included.</summary>
     public string RouteOf(FunctionDescriptor function) => FunctionRoutes.Template(function, _hostJson);
 
@@ -118,10 +120,16 @@ public sealed class FunctionsHost : IAsyncDisposable
             throw;
         }
 
-        var queueListeners = supervisor.Functions.Where(f => f.Kind == TriggerKind.Queue)
+        foreach (var disabled in supervisor.Functions.Where(f => settings.IsFunctionDisabled(f.Name)))
+        {
+            logger.LogInformation("Function {Function} is disabled by its AzureWebJobs.{Function}.Disabled setting", disabled.Name, disabled.Name);
+        }
+
+        var enabled = supervisor.Functions.Where(f => !settings.IsFunctionDisabled(f.Name)).ToArray();
+        var queueListeners = enabled.Where(f => f.Kind == TriggerKind.Queue)
             .Select(f => new QueueTriggerListener(f, settings, hostJson, supervisor, loggerFactory.CreateLogger($"Host.Queue.{f.Name}")))
             .ToArray();
-        var timers = supervisor.Functions.Where(f => f.Kind == TriggerKind.Timer)
+        var timers = enabled.Where(f => f.Kind == TriggerKind.Timer)
             .Select(f => new TimerTriggerScheduler(f, settings, options.AppDirectory, supervisor, loggerFactory.CreateLogger($"Host.Timer.{f.Name}")))
             .ToArray();
         foreach (var listener in queueListeners)
@@ -238,7 +246,7 @@ public sealed class FunctionsHost : IAsyncDisposable
             app.UseWhen(context => !context.Request.Path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase), branch => branch.Use(next => context => throttle.InvokeAsync(context, next)));
         }
 
-        FunctionRoutes.Map(app, supervisor.Functions, hostJson, app.Services.GetRequiredService<HttpFunctionInvoker>());
+        FunctionRoutes.Map(app, supervisor.Functions, hostJson, settings, app.Services.GetRequiredService<HttpFunctionInvoker>());
         app.Services.GetRequiredService<AdminEndpoints>().Map(app);
         return app;
     }

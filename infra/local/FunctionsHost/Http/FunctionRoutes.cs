@@ -41,7 +41,7 @@ internal static class FunctionRoutes
         }
     }
 
-    public static void Map(WebApplication app, IEnumerable<FunctionDescriptor> functions, HostJson hostJson, HttpFunctionInvoker invoker)
+    public static void Map(WebApplication app, IEnumerable<FunctionDescriptor> functions, HostJson hostJson, AppSettings settings, HttpFunctionInvoker invoker)
     {
         app.UseRouting();
         // Endpoint routing answers a method mismatch with its own 405 endpoint; the real host's route
@@ -67,7 +67,8 @@ internal static class FunctionRoutes
             var function = ranked[rank];
             var order = rank;
             var pattern = Template(function, hostJson);
-            var handler = (RequestDelegate)(context => invoker.InvokeAsync(context, function));
+            var disabled = settings.IsFunctionDisabled(function.Name);
+            var handler = (RequestDelegate)(context => invoker.InvokeAsync(context, function, disabled));
             var endpoint = function.HttpMethods.Count == 0 ? app.Map(pattern, handler) : app.MapMethods(pattern, function.HttpMethods, handler);
             endpoint.WithDisplayName(function.Name).WithMetadata(HostEndpoint.Instance).Add(builder => ((RouteEndpointBuilder)builder).Order = order);
         }

@@ -36,8 +36,15 @@ internal sealed class HttpFunctionInvoker(
         "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Prefix",
     };
 
-    public async Task InvokeAsync(HttpContext context, FunctionDescriptor function)
+    /// <param name="disabled">A disabled function answers a bodyless 404 to every request without the master key (H FunctionInvocationMiddleware).</param>
+    public async Task InvokeAsync(HttpContext context, FunctionDescriptor function, bool disabled)
     {
+        if (disabled && !keys.IsAuthorized(context.Request, AuthLevel.Admin))
+        {
+            HostAnswers.Write(context, StatusCodes.Status404NotFound);
+            return;
+        }
+
         if (!keys.IsAuthorized(context.Request, function.AuthLevel))
         {
             HostAnswers.Write(context, StatusCodes.Status401Unauthorized);

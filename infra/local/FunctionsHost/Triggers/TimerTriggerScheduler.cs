@@ -38,6 +38,8 @@ internal sealed class TimerTriggerScheduler : IAsyncDisposable
 
     public string Schedule { get; }
 
+    public string FunctionName => _function.Name;
+
     public void Start() => _running = RunAsync(_stopping.Token);
 
     public async ValueTask DisposeAsync()
