@@ -47,7 +47,7 @@ public static class DataSourceExtensions
 
     /// <summary>
     /// Runs a read; when it met a pooled connection that the server had already closed
-    /// (<see cref="Dependencies.IsClosedConnection"/>), empties the pool, whose other idle connections were closed
+    /// (<see cref="DependencyFailures.IsClosedConnection"/>), empties the pool, whose other idle connections were closed
     /// with it, and reads once more on a new connection. Npgsql hands out idle connections without checking them, so
     /// after a restart or failover the first command fails (Npgsql then empties the pool itself when the server said
     /// it was shutting down, not when the socket just broke); a read need not show that to its caller. Reads only: a
@@ -59,7 +59,7 @@ public static class DataSourceExtensions
         {
             return await read(cancellationToken);
         }
-        catch (Exception exception) when (Dependencies.IsClosedConnection(exception) && !cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (DependencyFailures.IsClosedConnection(exception) && !cancellationToken.IsCancellationRequested)
         {
             dataSource.Clear();
             return await read(cancellationToken);

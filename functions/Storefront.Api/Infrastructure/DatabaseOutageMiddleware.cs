@@ -7,7 +7,7 @@ namespace Storefront.Api.Infrastructure;
 
 /// <summary>
 /// The one place where "the database cannot answer" becomes an answer: any HTTP function that meets a database
-/// outage (<see cref="Dependencies.IsDatabaseFailure"/>) answers <c>503</c> problem+json with <c>Retry-After</c>, so the
+/// outage (<see cref="DependencyFailures.IsDatabaseFailure"/>) answers <c>503</c> problem+json with <c>Retry-After</c>, so the
 /// functions need no try/catch of their own. A statement the database refuses is not an outage and is not caught.
 /// When the outage was a connection the server had closed, the pool's other idle connections go with it, so the
 /// next requests open new ones.
@@ -20,9 +20,9 @@ public sealed class DatabaseOutageMiddleware(NpgsqlDataSource dataSource) : IFun
         {
             await next(context);
         }
-        catch (Exception exception) when (context.GetHttpContext() is { } http && !http.Response.HasStarted && Dependencies.IsDatabaseFailure(exception, http.RequestAborted))
+        catch (Exception exception) when (context.GetHttpContext() is { } http && !http.Response.HasStarted && DependencyFailures.IsDatabaseFailure(exception, http.RequestAborted))
         {
-            if (Dependencies.IsClosedConnection(exception))
+            if (DependencyFailures.IsClosedConnection(exception))
             {
                 dataSource.Clear();
             }

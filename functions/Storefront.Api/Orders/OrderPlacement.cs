@@ -160,7 +160,7 @@ public sealed class OrderPlacement(
         {
             return await reservations.ReserveAsync(orderId, lines.Select(l => (l.Sku, l.Quantity)), options.Value.ReservationTtl, cancellationToken);
         }
-        catch (Exception exception) when (Dependencies.IsServiceFailure(exception, cancellationToken))
+        catch (Exception exception) when (DependencyFailures.IsServiceFailure(exception, cancellationToken))
         {
             return null;
         }
@@ -172,7 +172,7 @@ public sealed class OrderPlacement(
         {
             return await fxRates.GetAsync(cancellationToken);
         }
-        catch (Exception exception) when (Dependencies.IsServiceFailure(exception, cancellationToken))
+        catch (Exception exception) when (DependencyFailures.IsServiceFailure(exception, cancellationToken))
         {
             return null;
         }

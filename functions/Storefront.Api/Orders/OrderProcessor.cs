@@ -90,7 +90,7 @@ public sealed class OrderProcessor(
                 await payments.VoidAsync(paymentId!, order.Id, cancellationToken);
                 paymentStatus = PaymentStatus.Voided;
             }
-            catch (Exception exception) when (Dependencies.IsPermanentRefusal(exception))
+            catch (Exception exception) when (DependencyFailures.IsPermanentRefusal(exception))
             {
                 // The processor will not void it (already captured, or gone): an operator must look at it.
                 logger.LogError("Order {OrderId} fails, but its payment {PaymentId} could not be voided: {Error}", order.Id, paymentId, exception.Message);
@@ -101,7 +101,7 @@ public sealed class OrderProcessor(
         {
             reservationStatus = await ReleaseStockAsync(order.Id, reservationStatus, cancellationToken);
         }
-        catch (Exception exception) when (Dependencies.IsPermanentRefusal(exception))
+        catch (Exception exception) when (DependencyFailures.IsPermanentRefusal(exception))
         {
             // Committed already (a capture refused after the commit): the units stay sold; an operator must look at it.
             logger.LogError("Order {OrderId} fails, but its stock could not be released: {Error}", order.Id, exception.Message);
@@ -128,7 +128,7 @@ public sealed class OrderProcessor(
         {
             await notifications.SendAsync(order.Email, "order-confirmed", new { orderId = order.Id, order.Total, order.Currency, shipment.Carrier, shipment.EtaDays }, cancellationToken);
         }
-        catch (Exception exception) when (Dependencies.IsServiceFailure(exception, cancellationToken))
+        catch (Exception exception) when (DependencyFailures.IsServiceFailure(exception, cancellationToken))
         {
             // The order is confirmed either way; a missed e-mail is not worth failing it.
             logger.LogWarning("Order {OrderId} confirmed, but its notification failed: {Error}", order.Id, exception.Message);

@@ -34,7 +34,7 @@ public sealed class ReportRequests(ReportStore reports, FxRates fxRates, OutboxD
             {
                 rates = await fxRates.GetAsync(cancellationToken);
             }
-            catch (Exception exception) when (Dependencies.IsServiceFailure(exception, cancellationToken))
+            catch (Exception exception) when (DependencyFailures.IsServiceFailure(exception, cancellationToken))
             {
                 return new ReportRequestResult.DependencyUnavailable("fx");
             }

@@ -18,8 +18,8 @@ public sealed class FailureClassificationTests
     {
         var refusal = new HttpRequestException("refused", null, status);
 
-        Assert.True(Dependencies.IsPermanentRefusal(refusal));
-        Assert.False(Dependencies.IsTransientFailure(refusal, CancellationToken.None));
+        Assert.True(DependencyFailures.IsPermanentRefusal(refusal));
+        Assert.False(DependencyFailures.IsTransientFailure(refusal, CancellationToken.None));
     }
 
     [Theory]
@@ -32,8 +32,8 @@ public sealed class FailureClassificationTests
     {
         var failure = new HttpRequestException("down", null, status);
 
-        Assert.False(Dependencies.IsPermanentRefusal(failure));
-        Assert.True(Dependencies.IsTransientFailure(failure, CancellationToken.None));
+        Assert.False(DependencyFailures.IsPermanentRefusal(failure));
+        Assert.True(DependencyFailures.IsTransientFailure(failure, CancellationToken.None));
     }
 
     public static TheoryData<Exception> Outages => new()
@@ -49,7 +49,7 @@ public sealed class FailureClassificationTests
     [Theory]
     [MemberData(nameof(Outages))]
     public void Outages_and_unexpected_errors_are_retried(Exception failure) =>
-        Assert.True(Dependencies.IsTransientFailure(failure, CancellationToken.None));
+        Assert.True(DependencyFailures.IsTransientFailure(failure, CancellationToken.None));
 
     [Fact]
     public void The_host_cancelling_the_invocation_is_not_a_failure_to_retry_now()
@@ -57,16 +57,16 @@ public sealed class FailureClassificationTests
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
 
-        Assert.False(Dependencies.IsTransientFailure(new OperationCanceledException(cancelled.Token), cancelled.Token));
-        Assert.True(Dependencies.IsTransientFailure(new OperationCanceledException(), CancellationToken.None));
+        Assert.False(DependencyFailures.IsTransientFailure(new OperationCanceledException(cancelled.Token), cancelled.Token));
+        Assert.True(DependencyFailures.IsTransientFailure(new OperationCanceledException(), CancellationToken.None));
     }
 
     [Fact]
     public void Only_a_database_that_cannot_answer_is_an_outage_not_a_statement_it_refuses()
     {
-        Assert.True(Dependencies.IsDatabaseFailure(new NpgsqlException("connection lost", new SocketException()), CancellationToken.None));
-        Assert.True(Dependencies.IsDatabaseFailure(new TimeoutException(), CancellationToken.None));
-        Assert.False(Dependencies.IsDatabaseFailure(new NpgsqlException("invalid byte sequence"), CancellationToken.None));
+        Assert.True(DependencyFailures.IsDatabaseFailure(new NpgsqlException("connection lost", new SocketException()), CancellationToken.None));
+        Assert.True(DependencyFailures.IsDatabaseFailure(new TimeoutException(), CancellationToken.None));
+        Assert.False(DependencyFailures.IsDatabaseFailure(new NpgsqlException("invalid byte sequence"), CancellationToken.None));
     }
 
     [Theory]
@@ -76,19 +76,19 @@ public sealed class FailureClassificationTests
     {
         var ended = new PostgresException("terminating connection", "FATAL", "FATAL", sqlState);
 
-        Assert.True(Dependencies.IsClosedConnection(ended));
+        Assert.True(DependencyFailures.IsClosedConnection(ended));
     }
 
     [Fact]
     public void A_connection_that_broke_while_in_use_is_a_closed_connection() =>
-        Assert.True(Dependencies.IsClosedConnection(new NpgsqlException("Exception while writing to stream", new IOException("Broken pipe"))));
+        Assert.True(DependencyFailures.IsClosedConnection(new NpgsqlException("Exception while writing to stream", new IOException("Broken pipe"))));
 
     [Fact]
     public void A_refused_statement_or_a_server_that_is_not_there_is_not_a_closed_connection()
     {
-        Assert.False(Dependencies.IsClosedConnection(new PostgresException("duplicate key", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation)));
-        Assert.False(Dependencies.IsClosedConnection(new PostgresException("starting up", "FATAL", "FATAL", PostgresErrorCodes.CannotConnectNow)));
-        Assert.False(Dependencies.IsClosedConnection(new NpgsqlException("Failed to connect", new SocketException((int)SocketError.ConnectionRefused))));
-        Assert.False(Dependencies.IsClosedConnection(new NpgsqlException("Exception while reading from stream", new TimeoutException())));
+        Assert.False(DependencyFailures.IsClosedConnection(new PostgresException("duplicate key", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation)));
+        Assert.False(DependencyFailures.IsClosedConnection(new PostgresException("starting up", "FATAL", "FATAL", PostgresErrorCodes.CannotConnectNow)));
+        Assert.False(DependencyFailures.IsClosedConnection(new NpgsqlException("Failed to connect", new SocketException((int)SocketError.ConnectionRefused))));
+        Assert.False(DependencyFailures.IsClosedConnection(new NpgsqlException("Exception while reading from stream", new TimeoutException())));
     }
 }

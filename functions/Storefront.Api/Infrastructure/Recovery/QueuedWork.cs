@@ -94,7 +94,7 @@ public sealed class QueuedWorkRunner(QueueSender sender, IOptions<RecoveryOption
         {
             claim = await work.ClaimAsync(message.Id, leaseToken, cancellationToken);
         }
-        catch (Exception exception) when (Dependencies.IsTransientFailure(exception, cancellationToken))
+        catch (Exception exception) when (DependencyFailures.IsTransientFailure(exception, cancellationToken))
         {
             await RetryLaterAsync(work, message, leaseToken: null, $"waiting for the database: {exception.Message}", cancellationToken);
             return;
@@ -126,11 +126,11 @@ public sealed class QueuedWorkRunner(QueueSender sender, IOptions<RecoveryOption
                 logger.LogWarning("{Queue} item {Id}: another invocation took it over while {Step}; leaving it to that one", work.QueueName, message.Id, progress.Step);
                 return;
             }
-            catch (Exception exception) when (Dependencies.IsPermanentRefusal(exception))
+            catch (Exception exception) when (DependencyFailures.IsPermanentRefusal(exception))
             {
                 failure = $"{progress.Step}: {exception.Message}";
             }
-            catch (Exception exception) when (Dependencies.IsTransientFailure(exception, cancellationToken))
+            catch (Exception exception) when (DependencyFailures.IsTransientFailure(exception, cancellationToken))
             {
                 var reason = $"{progress.Step}: {exception.Message}";
                 if (!RetryRules.BudgetSpent(work.FirstFailureAt(item), options.Value.RetryBudget, time.GetUtcNow()))
@@ -151,7 +151,7 @@ public sealed class QueuedWorkRunner(QueueSender sender, IOptions<RecoveryOption
             {
                 logger.LogWarning("{Queue} item {Id}: another invocation took it over while it was failing", work.QueueName, message.Id);
             }
-            catch (Exception exception) when (Dependencies.IsTransientFailure(exception, cancellationToken))
+            catch (Exception exception) when (DependencyFailures.IsTransientFailure(exception, cancellationToken))
             {
                 // The decision to fail was recorded first; the next attempt finishes undoing the work.
                 await RetryLaterAsync(work, message, leaseToken, $"failing ({failure}); {exception.Message}", cancellationToken);
@@ -200,7 +200,7 @@ public sealed class QueuedWorkRunner(QueueSender sender, IOptions<RecoveryOption
             {
                 await work.RecordRetryAsync(message.Id, token, DataSourceExtensions.BoundedError(reason), delay, cancellationToken);
             }
-            catch (Exception exception) when (Dependencies.IsTransientFailure(exception, cancellationToken))
+            catch (Exception exception) when (DependencyFailures.IsTransientFailure(exception, cancellationToken))
             {
                 // The lease runs out by itself; the delayed message below is what brings the work back.
                 logger.LogWarning("{Queue} item {Id}: could not record the retry: {Error}", work.QueueName, message.Id, exception.Message);

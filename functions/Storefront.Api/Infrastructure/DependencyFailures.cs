@@ -3,7 +3,11 @@ using Npgsql;
 
 namespace Storefront.Api.Infrastructure;
 
-public static class Dependencies
+/// <summary>
+/// How a failure of a dependency (PostgreSQL, a service) is classified: the one place the app decides what is an outage
+/// worth a 503 or a retry, what is a refusal, and what is the caller going away.
+/// </summary>
+public static class DependencyFailures
 {
     /// <summary>
     /// Whether an exception means an external service did not give a usable answer: an HTTP error, a
