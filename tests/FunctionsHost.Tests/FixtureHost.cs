@@ -46,8 +46,8 @@ public sealed class FixtureHost : IAsyncLifetime
     /// <summary>App settings added to (or replacing) the fixture's own.</summary>
     public IReadOnlyDictionary<string, string> ExtraSettings { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>When the fixture's timer that runs until cancelled fires (by default daily, at 04:00 UTC).</summary>
-    public string HoldingSchedule { get; init; } = "0 0 4 * * *";
+    /// <summary>When the fixture's timer that runs until cancelled fires; null (the default) disables it.</summary>
+    public string? HoldingSchedule { get; init; }
 
     public FunctionsHost Host { get; private set; } = null!;
 
@@ -99,7 +99,8 @@ public sealed class FixtureHost : IAsyncLifetime
         ["FIXTURE_FAILING_QUEUE"] = FailingQueue,
         ["FIXTURE_FAILING_POISON_QUEUE"] = FailingQueue + "-poison",
         ["FIXTURE_HOLDING_QUEUE"] = HoldingQueue,
-        ["FIXTURE_HOLDING_SCHEDULE"] = HoldingSchedule,
+        ["FIXTURE_HOLDING_SCHEDULE"] = HoldingSchedule ?? "0 0 4 * * *",
+        ["AzureWebJobs.TimerHoldsUntilCancelled.Disabled"] = HoldingSchedule is null ? "true" : "false",
         ["FIXTURE_TIMER_SCHEDULE"] = "*/1 * * * * *",
         ["FIXTURE_DAILY_SCHEDULE"] = "0 0 3 * * *",
         // The schedule monitor keeps timer status per host id: each fixture has its own.

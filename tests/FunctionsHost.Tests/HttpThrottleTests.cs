@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Azure.Storage.Queues;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Storefront.FunctionsHost.Http;
@@ -141,49 +140,33 @@ public sealed class HttpThrottleTests
     [Fact]
     public async Task Through_the_host_the_function_routes_are_throttled_and_admin_routes_are_not()
     {
-        var app = Directory.CreateTempSubdirectory("throttled-fixture-").FullName;
-        // The fixture app's own settings, probe folder and queues (its queue and timer functions need them), unused here.
-        var fixture = new FixtureHost();
+        var fixture = new FixtureHost
+        {
+            HostJson = """{ "version": "2.0", "extensions": { "http": { "routePrefix": "api", "maxConcurrentRequests": 1, "maxOutstandingRequests": 1 } } }""",
+        };
         try
         {
-            CopyDirectory(FixtureHost.AppDirectory, app);
-            await File.WriteAllTextAsync(
-                Path.Combine(app, "host.json"),
-                """{ "version": "2.0", "extensions": { "http": { "routePrefix": "api", "maxConcurrentRequests": 1, "maxOutstandingRequests": 1 } } }""");
-            await FixtureHost.StartStorageAsync();
-            var queues = new QueueServiceClient(FixtureHost.StorageConnectionString);
-            foreach (var queue in new[] { fixture.TextQueue, fixture.ModelQueue, fixture.FailingQueue })
-            {
-                await queues.GetQueueClient(queue).CreateIfNotExistsAsync();
-            }
+            await fixture.InitializeAsync();
+            var client = fixture.Client;
 
-            await using var host = await FunctionsHost.StartAsync(new FunctionsHostOptions
-            {
-                AppDirectory = app,
-                HttpPort = 0,
-                UseLocalSettingsFile = false,
-                Settings = fixture.Settings,
-                ShutdownGracePeriod = TimeSpan.FromSeconds(2),
-            });
-            using var client = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-
-            // One slow request holds the only place. A probe may take it first, and the slow one is refused: send it again.
-            var holding = client.GetAsync("api/slow/30000");
+            // One slow request (ten minutes, cancelled when the host stops) holds the only place. A probe may take it
+            // first, and the slow one is refused: send it again.
+            var holding = client.GetAsync("api/slow/600000");
             Assert.True(await Eventually.TrueAsync(
                 async () =>
                 {
                     if (holding.IsCompleted)
                     {
-                        holding = client.GetAsync("api/slow/30000");
+                        holding = client.GetAsync("api/slow/600000");
                         return false;
                     }
 
                     return (await client.GetAsync("api/items/1")).StatusCode == HttpStatusCode.TooManyRequests;
                 },
-                TimeSpan.FromSeconds(20)));
+                TimeSpan.FromSeconds(90)));
 
             var refused = await client.GetAsync("api/items/2");
-            var admin = await client.GetAsync($"admin/host/status?code={host.Settings.MasterKey}");
+            var admin = await client.GetAsync($"admin/host/status?code={fixture.Host.Settings.MasterKey}");
 
             Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
             Assert.Equal("1", refused.Headers.GetValues(HttpThrottle.ScaleOutHeader).Single());
@@ -193,8 +176,7 @@ public sealed class HttpThrottleTests
         }
         finally
         {
-            Directory.Delete(app, recursive: true);
-            Directory.Delete(fixture.ProbeDirectory, recursive: true);
+            await fixture.DisposeAsync();
         }
     }
 
@@ -203,19 +185,6 @@ public sealed class HttpThrottleTests
         int current;
         while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
         {
-        }
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (var directory in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
-        {
-            Directory.CreateDirectory(directory.Replace(from, to, StringComparison.Ordinal));
-        }
-
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            File.Copy(file, file.Replace(from, to, StringComparison.Ordinal), overwrite: true);
         }
     }
 }

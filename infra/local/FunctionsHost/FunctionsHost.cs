@@ -147,7 +147,10 @@ public sealed class FunctionsHost : IAsyncDisposable
         return host;
     }
 
-    /// <summary>Stops triggers, lets running work finish within the grace period, then terminates the worker.</summary>
+    /// <summary>
+    /// Stops the HTTP server and every trigger at once: running HTTP requests get the grace period, running queue and
+    /// timer invocations are cancelled and get the grace period to answer; then the worker is terminated.
+    /// </summary>
     public async Task StopAsync()
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1)
@@ -155,16 +158,17 @@ public sealed class FunctionsHost : IAsyncDisposable
             return;
         }
 
-        using var httpStop = new CancellationTokenSource(_options.ShutdownGracePeriod);
-        await _httpServer.StopAsync(httpStop.Token).ConfigureAwait(false);
+        var grace = _options.ShutdownGracePeriod;
+        using var httpStop = new CancellationTokenSource(grace);
+        Task[] stopping = [_httpServer.StopAsync(httpStop.Token), .. _timers.Select(t => t.StopAsync(grace)), .. _queueListeners.Select(l => l.StopAsync(grace))];
+        await Task.WhenAll(stopping).ConfigureAwait(false);
+        await _admin.DrainAsync(grace).ConfigureAwait(false);
+        await _supervisor.DisposeAsync().ConfigureAwait(false);
         foreach (var timer in _timers)
         {
             await timer.DisposeAsync().ConfigureAwait(false);
         }
 
-        await Task.WhenAll(_queueListeners.Select(l => l.StopAsync(_options.ShutdownGracePeriod))).ConfigureAwait(false);
-        await _admin.DrainAsync(_options.ShutdownGracePeriod).ConfigureAwait(false);
-        await _supervisor.DisposeAsync().ConfigureAwait(false);
         foreach (var listener in _queueListeners)
         {
             await listener.DisposeAsync().ConfigureAwait(false);

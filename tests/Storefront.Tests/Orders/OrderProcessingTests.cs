@@ -28,10 +28,12 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
         await OrdersQueue().SendMessageAsync(JsonSerializer.Serialize(new { id }));
 
         // Three deliveries (placement's, the duplicate, the late one): one does the work, the other two end finding the
-        // order finished, the duplicate perhaps after a turn on the queue while the first held the order.
+        // order finished, the duplicate perhaps after a turn on the queue while the first held the order. The one doing
+        // the work sends the confirmation after it marks the order confirmed: wait for that too.
         Assert.True(
             await Eventually.TrueAsync(() => stack.HostLog.Since(mark).Count(r => r.Message.Contains($"item {id} is finished or unknown; nothing to do", StringComparison.Ordinal)) >= 2, Patience),
             "the other deliveries did not end");
+        Assert.True(await Eventually.TrueAsync(async () => (await MessagesToAsync(email)).GetArrayLength() > 0, Patience), "no confirmation was sent");
 
         Assert.Equal("confirmed", order.GetProperty("status").GetString());
         Assert.Equal("captured", order.GetProperty("payment").GetProperty("status").GetString());
@@ -40,7 +42,7 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
         Assert.Equal("captured", payment.GetProperty("state").GetString());
         Assert.Equal(1, payment.GetProperty("captures").GetInt32());
         Assert.Equal(1, (await stack.Simulator.GetFromJsonAsync<JsonElement>($"admin/shipments/{id}")).GetProperty("charges").GetInt32());
-        Assert.Single((await stack.Simulator.GetFromJsonAsync<JsonElement>($"admin/messages?to={Uri.EscapeDataString(email)}")).EnumerateArray());
+        Assert.Single((await MessagesToAsync(email)).EnumerateArray());
         Assert.Equal("confirmed", (await stack.GetOrderAsync(id)).GetProperty("status").GetString());
     }
 
@@ -131,6 +133,9 @@ public sealed class OrderProcessingTests(StorefrontStack stack) : IAsyncLifetime
             Assert.Equal("confirmed", (await stack.WaitUntilFinishedAsync(id, Patience)).GetProperty("status").GetString());
         }
     }
+
+    private async Task<JsonElement> MessagesToAsync(string email) =>
+        await stack.Simulator.GetFromJsonAsync<JsonElement>($"admin/messages?to={Uri.EscapeDataString(email)}");
 
     private QueueClient OrdersQueue() =>
         new(stack.StorageConnectionString, "orders", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });

@@ -52,6 +52,7 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
     {
         await stack.ConfigureServiceAsync("payments", new { latencyMs = 300 });
         var acceptedSoFar = 0;
+        var outageStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var clients = Enumerable.Range(0, 12).Select(client => Task.Run(async () =>
         {
             var accepted = new List<(string Key, Guid Id)>();
@@ -60,14 +61,19 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
                 var key = $"burst-{Guid.NewGuid():N}";
                 accepted.Add((key, await OrderApi.AcceptedIdAsync(await stack.PlaceRetryingAsync(OrderApi.Body(), key))));
                 Interlocked.Increment(ref acceptedSoFar);
+                // Each client's later orders wait for the outage, so that most of the burst meets it.
+                await outageStarted.Task;
             }
 
             return accepted;
         })).ToArray();
 
-        // The outage starts once the burst is under way: some orders accepted, most still to come.
-        Assert.True(await Eventually.TrueAsync(() => Volatile.Read(ref acceptedSoFar) >= 6, Patience), "the burst did not start");
+        // The outage starts once the burst is under way: some first orders accepted, others still in flight.
+        Assert.True(
+            await Eventually.TrueAsync(() => Volatile.Read(ref acceptedSoFar) >= 6 || clients.Any(c => c.IsFaulted), Patience),
+            "the burst did not start");
         await stack.StopPostgresAsync();
+        outageStarted.SetResult();
         await Task.Delay(Outage);
         await stack.StartPostgresAsync();
         var orders = (await Task.WhenAll(clients)).SelectMany(c => c).ToArray();

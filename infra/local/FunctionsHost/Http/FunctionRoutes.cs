@@ -60,17 +60,16 @@ internal static class FunctionRoutes
 
         // The real host tries the routes in order of function name and takes the first that matches, with no ASP.NET
         // precedence (azure-functions-host#9876): "items/{id}" of a function named first wins over "items/recent".
-        // An endpoint's Order outranks precedence, so each gets its function's rank in that order.
+        // An endpoint's order outranks precedence, so each gets its function's rank in that order.
         var ranked = functions.Where(f => f.Kind == TriggerKind.Http).OrderBy(f => f.Name, StringComparer.OrdinalIgnoreCase).ToArray();
         for (var rank = 0; rank < ranked.Length; rank++)
         {
             var function = ranked[rank];
-            var order = rank;
             var pattern = Template(function, hostJson);
             var disabled = settings.IsFunctionDisabled(function.Name);
             var handler = (RequestDelegate)(context => invoker.InvokeAsync(context, function, disabled));
             var endpoint = function.HttpMethods.Count == 0 ? app.Map(pattern, handler) : app.MapMethods(pattern, function.HttpMethods, handler);
-            endpoint.WithDisplayName(function.Name).WithMetadata(HostEndpoint.Instance).Add(builder => ((RouteEndpointBuilder)builder).Order = order);
+            endpoint.WithDisplayName(function.Name).WithMetadata(HostEndpoint.Instance).WithOrder(rank);
         }
     }
 

@@ -36,10 +36,9 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
     /// <summary>The poison queue through a client that does not encode: undecodable messages move there as they came.</summary>
     private readonly QueueClient? _rawPoisonQueue;
     private readonly SemaphoreSlim _capacity;
-    private readonly CancellationTokenSource _stopping = new();
 
-    /// <summary>Cancelled when running invocations outlast the shutdown grace period, as the real listener's dispose cancels them.</summary>
-    private readonly CancellationTokenSource _cancelRunning = new();
+    /// <summary>Ends polling and cancels running invocations.</summary>
+    private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _inFlightGate = new();
     private readonly HashSet<Task> _inFlight = [];
     private Task _polling = Task.CompletedTask;
@@ -78,31 +77,24 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
     public void Start() => _polling = PollAsync(_stopping.Token);
 
     /// <summary>
-    /// Stops polling and lets running invocations finish, uncancelled, for the grace period, as the real listener's
-    /// stop waits for them; then cancels those still running (InvocationCancel), as its dispose does, and gives them
-    /// another grace period to answer. A message whose invocation fails or never answers is retried.
+    /// Stops polling and cancels running invocations (InvocationCancel), as the real listener's stop does outside drain
+    /// mode, then waits up to the grace period for their answers. A cancelled invocation ends like a failed one: its
+    /// message is released, or moved to poison on its last dequeue; one that does not answer is ended with the worker,
+    /// and its message returns when its visibility lapses.
     /// </summary>
     public async Task StopAsync(TimeSpan gracePeriod)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _polling.ConfigureAwait(false);
-        if (await AllEndedWithinAsync(gracePeriod).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        _logger.LogWarning("{Count} invocations on {Queue} still running at shutdown; cancelling them", InFlightCount, QueueName);
-        await _cancelRunning.CancelAsync().ConfigureAwait(false);
         if (!await AllEndedWithinAsync(gracePeriod).ConfigureAwait(false))
         {
-            _logger.LogWarning("{Count} cancelled invocations on {Queue} did not answer; their messages will be retried", InFlightCount, QueueName);
+            _logger.LogWarning("{Count} cancelled invocations on {Queue} did not answer within {GracePeriod}", InFlightCount, QueueName, gracePeriod);
         }
     }
 
     public ValueTask DisposeAsync()
     {
         _stopping.Dispose();
-        _cancelRunning.Dispose();
         return ValueTask.CompletedTask;
     }
 
@@ -249,7 +241,7 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
         try
         {
             var worker = await _supervisor.GetWorkerAsync(_stopping.Token).ConfigureAwait(false);
-            var response = await worker.InvokeAsync(request, _cancelRunning.Token).ConfigureAwait(false);
+            var response = await worker.InvokeAsync(request, _stopping.Token).ConfigureAwait(false);
             if (response.Result?.Status == StatusResult.Types.Status.Success)
             {
                 return true;

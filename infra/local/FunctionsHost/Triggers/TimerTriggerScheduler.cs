@@ -20,6 +20,8 @@ internal sealed class TimerTriggerScheduler : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Func<DateTimeOffset, DateTimeOffset> _next;
     private readonly ScheduleMonitor? _monitor;
+    private static readonly TimeSpan StatusWriteTimeout = TimeSpan.FromSeconds(10);
+
     private readonly CancellationTokenSource _stopping = new();
     private Task _running = Task.CompletedTask;
 
@@ -42,11 +44,27 @@ internal sealed class TimerTriggerScheduler : IAsyncDisposable
 
     public void Start() => _running = RunAsync(_stopping.Token);
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Stops the schedule and cancels a running invocation (InvocationCancel), as the real TimerListener's stop does,
+    /// then waits up to the grace period for its answer; one that does not answer is ended with the worker.
+    /// </summary>
+    public async Task StopAsync(TimeSpan gracePeriod)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _running.ConfigureAwait(false);
+        try
+        {
+            await _running.WaitAsync(gracePeriod).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _logger.LogWarning("Timer function {Function}: the cancelled invocation did not answer within {GracePeriod}", _function.Name, gracePeriod);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
         _stopping.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     internal static Func<DateTimeOffset, DateTimeOffset> ParseSchedule(string schedule)
@@ -151,32 +169,40 @@ internal sealed class TimerTriggerScheduler : IAsyncDisposable
         try
         {
             var worker = await _supervisor.GetWorkerAsync(stopping).ConfigureAwait(false);
-            // Stopping cancels a running invocation (InvocationCancel) and waits for its answer, as the real TimerListener does.
             var response = await worker.InvokeAsync(Invocations.ForTimer(_function, last, next, isPastDue), stopping).ConfigureAwait(false);
             if (response.Result?.Status != StatusResult.Types.Status.Success)
             {
                 _logger.LogWarning("Timer function {Function} failed: {Error}", _function.Name, response.Result?.Exception?.Message);
             }
         }
-        catch (Exception exception) when (exception is WorkerUnavailableException or OperationCanceledException)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Stopped before a worker was ready: nothing ran, so nothing is recorded, as the real listener skips a run once stopped.
+            return;
+        }
+        catch (WorkerUnavailableException exception)
         {
             _logger.LogWarning("Timer function {Function} did not run: {Error}", _function.Name, exception.Message);
         }
 
-        await RecordAsync(started, stopping).ConfigureAwait(false);
+        await RecordAsync(started).ConfigureAwait(false);
     }
 
-    /// <summary>As the listener does after every invocation, failed or not: the run is the last occurrence.</summary>
-    private async Task RecordAsync(DateTimeOffset last, CancellationToken stopping)
+    /// <summary>
+    /// As the listener does after every invocation, failed or cancelled or not: the run is the last occurrence. Not
+    /// cancelled by a stop (the real listener writes it then too), but bounded, so a storage outage cannot hold a stop.
+    /// </summary>
+    private async Task RecordAsync(DateTimeOffset last)
     {
         if (_monitor is null)
         {
             return;
         }
 
+        using var bound = new CancellationTokenSource(StatusWriteTimeout);
         try
         {
-            await _monitor.WriteAsync(new ScheduleStatus(last, _next(last), DateTimeOffset.UtcNow), stopping).ConfigureAwait(false);
+            await _monitor.WriteAsync(new ScheduleStatus(last, _next(last), DateTimeOffset.UtcNow), bound.Token).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is Azure.RequestFailedException or HttpRequestException or IOException or OperationCanceledException)
         {
