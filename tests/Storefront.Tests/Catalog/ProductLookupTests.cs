@@ -11,6 +11,8 @@ public sealed class ProductLookupTests(StorefrontStack stack)
     [Fact]
     public async Task Lookup_keeps_the_order_asked_and_lists_unknown_skus()
     {
+        await stack.WaitUntilWholeInAsync("GBP");
+
         var response = await stack.Client.PostAsJsonAsync("api/products/lookup", new { skus = new[] { "SKU-00300", "NOPE-1", "SKU-00002", "SKU-09999" }, currency = "GBP" });
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
 

@@ -14,6 +14,8 @@ public sealed class ProductReadTests(StorefrontStack stack) : IAsyncLifetime
     [Fact]
     public async Task A_product_read_answers_with_details_stock_rating_and_a_converted_price()
     {
+        await stack.WaitUntilWholeInAsync("EUR");
+
         var response = await stack.Client.GetAsync("api/products/SKU-00042?currency=EUR");
         var product = await response.Content.ReadFromJsonAsync<JsonElement>();
 
