@@ -7,7 +7,8 @@ namespace Storefront.Api.Reports;
 /// <summary>
 /// The background half of a report: generate its CSV into a blob, then mark it ready. Generating again overwrites
 /// the blob, so a retry or a report left running by a dead worker simply starts over. At most
-/// <see cref="ReportsOptions.MaxConcurrentGenerations"/> generate at once; the others wait, their leases renewed.
+/// <see cref="ReportsOptions.MaxConcurrentGenerations"/> generate at once; the others wait, their leases renewed, for
+/// at most <see cref="ReportsOptions.MaxWaitForTurn"/>, and are then deferred to a new message.
 /// </summary>
 public sealed class ReportProcessor(
     ReportStore reports,
@@ -46,7 +47,11 @@ public sealed class ReportProcessor(
     private async Task<(string BlobName, long Rows, long Bytes)> GenerateInTurnAsync(ReportJob item, WorkProgress progress, CancellationToken cancellationToken)
     {
         progress.Step = "waiting for a turn to generate";
-        await _generating.WaitAsync(cancellationToken);
+        if (!await _generating.WaitAsync(options.Value.MaxWaitForTurn, cancellationToken))
+        {
+            throw new WorkDeferredException($"no turn within {options.Value.MaxWaitForTurn}");
+        }
+
         try
         {
             progress.Step = "generating the report";

@@ -11,6 +11,7 @@ public static class ReportsExtensions
         builder.Services.AddOptions<ReportsOptions>()
             .Bind(builder.Configuration.GetSection(ReportsOptions.Section))
             .Validate(o => o.MaxConcurrentGenerations is >= 1 and <= 64, "Reports: MaxConcurrentGenerations 1..64.")
+            .Validate(o => o.MaxWaitForTurn > TimeSpan.Zero, "Reports: MaxWaitForTurn must be positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton<ReportStore>();
         builder.Services.AddSingleton<ReportRequests>();

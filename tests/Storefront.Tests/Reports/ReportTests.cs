@@ -122,11 +122,13 @@ public sealed class ReportTests(StorefrontStack stack) : IAsyncLifetime
     /// <summary>
     /// A report's query holds a database connection for as long as it runs, so one process runs at most
     /// Reports:MaxConcurrentGenerations (4 by default) at once, however many messages the host hands it. The test
-    /// holds a lock that every report query waits on, so the ones running are seen in <c>pg_stat_activity</c>.
+    /// holds a lock that every report query waits on, so the ones running are seen in <c>pg_stat_activity</c>. The
+    /// others wait, then give their messages back (Reports:MaxWaitForTurn, 10 s in the test stack), and come again.
     /// </summary>
     [Fact]
-    public async Task Reports_past_the_concurrency_bound_wait_their_turn_and_all_end_ready()
+    public async Task Reports_past_the_concurrency_bound_wait_their_turn_then_come_back_later_and_all_end_ready()
     {
+        var logMark = stack.HostLog.Mark;
         const int bound = 4;
         var locations = new List<string>();
         await using (var blocker = await stack.Database.OpenConnectionAsync())
@@ -163,6 +165,12 @@ public sealed class ReportTests(StorefrontStack stack) : IAsyncLifetime
                     },
                     Patience),
                 "the waiting reports did not keep their leases");
+            Assert.Equal(bound, await QueryingAsync());
+
+            // Past their wait the two left over end their invocations; they start no query while the four hold theirs.
+            Assert.True(
+                await Eventually.TrueAsync(() => ids.Count(id => stack.HostLog.Since(logMark).Any(r => r.Message.Contains($"item {id} deferred while waiting for a turn", StringComparison.Ordinal))) >= 2, Patience),
+                "the waiting reports did not give their messages back");
             Assert.Equal(bound, await QueryingAsync());
             await transaction.RollbackAsync();
         }

@@ -19,6 +19,13 @@ public abstract record Claim<TItem>
 /// <summary>A write guarded by the lease token found that another invocation has taken the row over.</summary>
 public sealed class LeaseLostException(Guid id) : Exception($"The lease on {id} was taken over by another invocation.");
 
+/// <summary>
+/// The work could not start within its time (its turn did not come): the invocation ends, the lease lapses, and the
+/// item comes back on a new message once it has, neither failed nor retried. An invocation that waited on would count
+/// against functionTimeout, and in Azure one past it has its worker restarted, with every invocation on it.
+/// </summary>
+public sealed class WorkDeferredException(string reason) : Exception(reason);
+
 public static class LeaseGuard
 {
     /// <summary>
@@ -124,6 +131,14 @@ public sealed class QueuedWorkRunner(QueueSender sender, IOptions<RecoveryOption
             catch (LeaseLostException)
             {
                 logger.LogWarning("{Queue} item {Id}: another invocation took it over while {Step}; leaving it to that one", work.QueueName, message.Id, progress.Step);
+                return;
+            }
+            catch (WorkDeferredException deferred)
+            {
+                // The lease is no longer renewed once this block ends; the message comes back after it has lapsed.
+                var comeBack = options.Value.Lease + TimeSpan.FromSeconds(1);
+                logger.LogInformation("{Queue} item {Id} deferred while {Step} ({Reason}); it comes back in {Delay}", work.QueueName, message.Id, progress.Step, deferred.Message, comeBack);
+                await sender.SendAsync(work.QueueName, message.ToJson(), comeBack, cancellationToken);
                 return;
             }
             catch (Exception exception) when (DependencyFailures.IsPermanentRefusal(exception))
