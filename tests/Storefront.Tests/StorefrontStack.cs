@@ -75,7 +75,7 @@ public sealed class StorefrontStack : IAsyncLifetime
         settings["Recovery__RetryBudget"] = RetryBudget.ToString();
         settings["Orders__ReleaseRetryDelay"] = ReleaseRetryDelay.ToString();
         // A report waiting for its turn gives its message back within a test's patience.
-        settings["Reports__MaxWaitForTurn"] = "00:00:10";
+        settings["Reports__MaxWaitForTurn"] = "00:00:20";
         // No test changes a product: a long cache period keeps "read recently" true in the outage test however slowly the
         // database stops on a busy machine.
         settings["Catalog__ProductCacheDuration"] = "00:10:00";

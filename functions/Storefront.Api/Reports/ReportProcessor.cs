@@ -18,6 +18,9 @@ public sealed class ReportProcessor(
     ILogger<ReportProcessor> logger)
     : IQueuedWork<ReportJob>
 {
+    /// <summary>When a report deferred for want of a turn comes back: a turn frees whenever a report ends.</summary>
+    private static readonly TimeSpan ComeBackAfter = TimeSpan.FromSeconds(30);
+
     private readonly SemaphoreSlim _generating = new(options.Value.MaxConcurrentGenerations, options.Value.MaxConcurrentGenerations);
 
     public string QueueName => ReportStore.QueueName;
@@ -33,9 +36,12 @@ public sealed class ReportProcessor(
     public Task RecordRetryAsync(Guid id, Guid leaseToken, string reason, TimeSpan delay, CancellationToken cancellationToken) =>
         reports.RecordRetryAsync(id, leaseToken, reason, delay, cancellationToken);
 
+    public Task DeferAsync(Guid id, Guid leaseToken, TimeSpan delay, CancellationToken cancellationToken) =>
+        reports.DeferAsync(id, leaseToken, delay, cancellationToken);
+
     public async Task RunAsync(ReportJob item, Guid leaseToken, WorkProgress progress, CancellationToken cancellationToken)
     {
-        var (blobName, rows, bytes) = await GenerateInTurnAsync(item, progress, cancellationToken);
+        var (blobName, rows, bytes) = await GenerateInTurnAsync(item, leaseToken, progress, cancellationToken);
         progress.Step = "completing the report";
         await reports.CompleteAsync(item.Id, leaseToken, rows, bytes, blobName, cancellationToken);
         logger.LogInformation("Report {ReportId} ready: {Rows} rows, {Bytes} bytes", item.Id, rows, bytes);
@@ -44,16 +50,22 @@ public sealed class ReportProcessor(
     public Task FailAsync(ReportJob item, Guid leaseToken, string reason, CancellationToken cancellationToken) =>
         reports.FailAsync(item.Id, leaseToken, reason, cancellationToken);
 
-    private async Task<(string BlobName, long Rows, long Bytes)> GenerateInTurnAsync(ReportJob item, WorkProgress progress, CancellationToken cancellationToken)
+    private async Task<(string BlobName, long Rows, long Bytes)> GenerateInTurnAsync(ReportJob item, Guid leaseToken, WorkProgress progress, CancellationToken cancellationToken)
     {
         progress.Step = "waiting for a turn to generate";
         if (!await _generating.WaitAsync(options.Value.MaxWaitForTurn, cancellationToken))
         {
-            throw new WorkDeferredException($"no turn within {options.Value.MaxWaitForTurn}");
+            throw new WorkDeferredException($"no turn within {options.Value.MaxWaitForTurn}", ComeBackAfter);
         }
 
         try
         {
+            // A long wait may have outlasted the lease (a stalled renewal): then another invocation has the report.
+            if (!await reports.RenewLeaseAsync(item.Id, leaseToken, recovery.Value.Lease, cancellationToken))
+            {
+                throw new LeaseLostException(item.Id);
+            }
+
             progress.Step = "generating the report";
             return await generator.GenerateAsync(item.Id, item.Report, cancellationToken);
         }

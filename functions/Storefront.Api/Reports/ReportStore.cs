@@ -102,6 +102,15 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
             reason,
             delay);
 
+    /// <summary>Gives the lease back with no failure recorded: the report is due again after <paramref name="delay"/>.</summary>
+    public Task DeferAsync(Guid id, Guid leaseToken, TimeSpan delay, CancellationToken cancellationToken) =>
+        dataSource.ExecuteUnderLeaseAsync(
+            id,
+            leaseToken,
+            "UPDATE reports SET lease_token = NULL, lease_expires_at = NULL, next_attempt_at = now() + $3 WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+            cancellationToken,
+            delay);
+
     public Task FailAsync(Guid id, Guid leaseToken, string reason, CancellationToken cancellationToken) =>
         dataSource.ExecuteUnderLeaseAsync(
             id,

@@ -11,7 +11,7 @@ public static class ReportsExtensions
         builder.Services.AddOptions<ReportsOptions>()
             .Bind(builder.Configuration.GetSection(ReportsOptions.Section))
             .Validate(o => o.MaxConcurrentGenerations is >= 1 and <= 64, "Reports: MaxConcurrentGenerations 1..64.")
-            .Validate(o => o.MaxWaitForTurn > TimeSpan.Zero, "Reports: MaxWaitForTurn must be positive.")
+            .Validate(o => o.MaxWaitForTurn > TimeSpan.Zero && o.MaxWaitForTurn <= TimeSpan.FromMinutes(25), "Reports: MaxWaitForTurn over 0 and at most 25 minutes (inside functionTimeout's default 30).")
             .ValidateOnStart();
         builder.Services.AddSingleton<ReportStore>();
         builder.Services.AddSingleton<ReportRequests>();

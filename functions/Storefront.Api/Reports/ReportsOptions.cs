@@ -14,8 +14,8 @@ public sealed class ReportsOptions
     public int MaxConcurrentGenerations { get; set; } = 4;
 
     /// <summary>
-    /// How long a report waits for its turn before it gives its message back and comes again later (after a lease):
-    /// well inside functionTimeout (30 minutes by default), past which Azure restarts the worker with every invocation on it.
+    /// How long a report waits for its turn before it gives its lease and message back and comes again 30 s later: well
+    /// inside functionTimeout (30 minutes by default), past which Azure restarts the worker with every invocation on it.
     /// </summary>
     public TimeSpan MaxWaitForTurn { get; set; } = TimeSpan.FromMinutes(5);
 }
