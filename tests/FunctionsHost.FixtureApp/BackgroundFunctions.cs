@@ -43,7 +43,7 @@ public sealed class BackgroundFunctions
     public Task QueueHoldsUntilCancelled([QueueTrigger("%FIXTURE_HOLDING_QUEUE%")] string message, FunctionContext context)
         => HoldUntilCancelledAsync($"holding-{message}", context.CancellationToken);
 
-    /// <summary>Runs until its invocation is cancelled, for the shutdown tests (the schedule is daily unless a test sets it).</summary>
+    /// <summary>Runs until its invocation is cancelled, for the shutdown tests (disabled unless a test sets its schedule).</summary>
     [Function("TimerHoldsUntilCancelled")]
     public Task TimerHoldsUntilCancelled([TimerTrigger("%FIXTURE_HOLDING_SCHEDULE%")] TimerInfo timer, FunctionContext context)
         => HoldUntilCancelledAsync("holding-timer", context.CancellationToken);

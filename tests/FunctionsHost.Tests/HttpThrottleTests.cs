@@ -148,16 +148,17 @@ public sealed class HttpThrottleTests
         {
             await fixture.InitializeAsync();
             var client = fixture.Client;
+            using var holder = new HttpClient { BaseAddress = fixture.Host.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
 
             // One slow request (ten minutes, cancelled when the host stops) holds the only place. A probe may take it
             // first, and the slow one is refused: send it again.
-            var holding = client.GetAsync("api/slow/600000");
+            var holding = holder.GetAsync("api/slow/600000");
             Assert.True(await Eventually.TrueAsync(
                 async () =>
                 {
                     if (holding.IsCompleted)
                     {
-                        holding = client.GetAsync("api/slow/600000");
+                        holding = holder.GetAsync("api/slow/600000");
                         return false;
                     }
 

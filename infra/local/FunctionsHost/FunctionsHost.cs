@@ -148,8 +148,9 @@ public sealed class FunctionsHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the HTTP server and every trigger at once: running HTTP requests get the grace period, running queue and
-    /// timer invocations are cancelled and get the grace period to answer; then the worker is terminated.
+    /// Stops the HTTP server and every trigger at once: running HTTP requests and on-demand (admin) invocations get the
+    /// grace period, running queue and timer invocations are cancelled and get the grace period to answer; then the
+    /// worker is terminated.
     /// </summary>
     public async Task StopAsync()
     {
@@ -160,18 +161,29 @@ public sealed class FunctionsHost : IAsyncDisposable
 
         var grace = _options.ShutdownGracePeriod;
         using var httpStop = new CancellationTokenSource(grace);
-        Task[] stopping = [_httpServer.StopAsync(httpStop.Token), .. _timers.Select(t => t.StopAsync(grace)), .. _queueListeners.Select(l => l.StopAsync(grace))];
-        await Task.WhenAll(stopping).ConfigureAwait(false);
-        await _admin.DrainAsync(grace).ConfigureAwait(false);
-        await _supervisor.DisposeAsync().ConfigureAwait(false);
-        foreach (var timer in _timers)
+        try
         {
-            await timer.DisposeAsync().ConfigureAwait(false);
+            Task[] stopping =
+            [
+                _httpServer.StopAsync(httpStop.Token),
+                _admin.DrainAsync(grace),
+                .. _timers.Select(t => t.StopAsync(grace)),
+                .. _queueListeners.Select(l => l.StopAsync(grace)),
+            ];
+            await Task.WhenAll(stopping).ConfigureAwait(false);
         }
-
-        foreach (var listener in _queueListeners)
+        finally
         {
-            await listener.DisposeAsync().ConfigureAwait(false);
+            await _supervisor.DisposeAsync().ConfigureAwait(false);
+            foreach (var timer in _timers)
+            {
+                await timer.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (var listener in _queueListeners)
+            {
+                await listener.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         await _rpcServer.StopAsync(CancellationToken.None).ConfigureAwait(false);

@@ -22,8 +22,8 @@ public sealed record FunctionsHostOptions
     public TimeSpan WorkerStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How long a stop lets running HTTP requests go on and cancelled queue and timer invocations take to answer, and the
-    /// grace period sent with WorkerTerminate before the worker is killed.
+    /// How long a stop lets running HTTP requests and on-demand (admin) invocations go on and cancelled queue and timer
+    /// invocations take to answer, and the grace period sent with WorkerTerminate before the worker is killed.
     /// </summary>
     public TimeSpan ShutdownGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -69,11 +69,19 @@ public sealed class OutageRecoveryTests(StorefrontStack stack) : IAsyncLifetime
         })).ToArray();
 
         // The outage starts once the burst is under way: some first orders accepted, others still in flight.
-        Assert.True(
-            await Eventually.TrueAsync(() => Volatile.Read(ref acceptedSoFar) >= 6 || clients.Any(c => c.IsFaulted), Patience),
-            "the burst did not start");
-        await stack.StopPostgresAsync();
-        outageStarted.SetResult();
+        try
+        {
+            Assert.True(
+                await Eventually.TrueAsync(() => Volatile.Read(ref acceptedSoFar) >= 6 || clients.Any(c => c.IsFaulted), Patience),
+                "the burst did not start");
+            await stack.StopPostgresAsync();
+        }
+        finally
+        {
+            // Whatever happened, no client waits for ever.
+            outageStarted.SetResult();
+        }
+
         await Task.Delay(Outage);
         await stack.StartPostgresAsync();
         var orders = (await Task.WhenAll(clients)).SelectMany(c => c).ToArray();

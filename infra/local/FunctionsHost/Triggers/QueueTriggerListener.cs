@@ -79,8 +79,8 @@ internal sealed class QueueTriggerListener : IAsyncDisposable
     /// <summary>
     /// Stops polling and cancels running invocations (InvocationCancel), as the real listener's stop does outside drain
     /// mode, then waits up to the grace period for their answers. A cancelled invocation ends like a failed one: its
-    /// message is released, or moved to poison on its last dequeue; one that does not answer is ended with the worker,
-    /// and its message returns when its visibility lapses.
+    /// message is released, or moved to poison on its last dequeue; so does one that does not answer, when the worker is
+    /// ended under it.
     /// </summary>
     public async Task StopAsync(TimeSpan gracePeriod)
     {

@@ -57,14 +57,14 @@ internal sealed class TimerTriggerScheduler : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            _logger.LogWarning("Timer function {Function}: the cancelled invocation did not answer within {GracePeriod}", _function.Name, gracePeriod);
+            _logger.LogWarning("Timer function {Function}: its cancelled run did not end within {GracePeriod}", _function.Name, gracePeriod);
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
         _stopping.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     internal static Func<DateTimeOffset, DateTimeOffset> ParseSchedule(string schedule)
@@ -180,7 +180,7 @@ internal sealed class TimerTriggerScheduler : IAsyncDisposable
             // Stopped before a worker was ready: nothing ran, so nothing is recorded, as the real listener skips a run once stopped.
             return;
         }
-        catch (WorkerUnavailableException exception)
+        catch (Exception exception) when (exception is WorkerUnavailableException or OperationCanceledException)
         {
             _logger.LogWarning("Timer function {Function} did not run: {Error}", _function.Name, exception.Message);
         }
