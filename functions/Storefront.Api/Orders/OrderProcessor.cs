@@ -35,9 +35,6 @@ public sealed class OrderProcessor(
     public Task RecordRetryAsync(Guid id, Guid leaseToken, string reason, TimeSpan delay, CancellationToken cancellationToken) =>
         orders.RecordRetryAsync(id, leaseToken, reason, delay, cancellationToken);
 
-    public Task DeferAsync(Guid id, Guid leaseToken, TimeSpan delay, CancellationToken cancellationToken) =>
-        orders.DeferAsync(id, leaseToken, delay, cancellationToken);
-
     public async Task RunAsync(OrderWork order, Guid leaseToken, WorkProgress progress, CancellationToken cancellationToken)
     {
         if (order.FailureReason is { } decided)

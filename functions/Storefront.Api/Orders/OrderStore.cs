@@ -265,15 +265,6 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
             reason,
             delay);
 
-    /// <summary>Gives the lease back with no failure recorded: the order is due again after <paramref name="delay"/>.</summary>
-    public Task DeferAsync(Guid id, Guid leaseToken, TimeSpan delay, CancellationToken cancellationToken) =>
-        dataSource.ExecuteUnderLeaseAsync(
-            id,
-            leaseToken,
-            "UPDATE orders SET lease_token = NULL, lease_expires_at = NULL, next_attempt_at = now() + $3, updated_at = now() WHERE id = $1 AND lease_token = $2 AND status = 'processing'",
-            cancellationToken,
-            delay);
-
     /// <summary>What every transition to a final status also sets: no lease, nothing to wait for.</summary>
     private const string Released = "lease_token = NULL, lease_expires_at = NULL, last_error = NULL, updated_at = now()";
 

@@ -36,9 +36,6 @@ public sealed class ReportProcessor(
     public Task RecordRetryAsync(Guid id, Guid leaseToken, string reason, TimeSpan delay, CancellationToken cancellationToken) =>
         reports.RecordRetryAsync(id, leaseToken, reason, delay, cancellationToken);
 
-    public Task DeferAsync(Guid id, Guid leaseToken, TimeSpan delay, CancellationToken cancellationToken) =>
-        reports.DeferAsync(id, leaseToken, delay, cancellationToken);
-
     public async Task RunAsync(ReportJob item, Guid leaseToken, WorkProgress progress, CancellationToken cancellationToken)
     {
         var (blobName, rows, bytes) = await GenerateInTurnAsync(item, leaseToken, progress, cancellationToken);
@@ -55,6 +52,9 @@ public sealed class ReportProcessor(
         progress.Step = "waiting for a turn to generate";
         if (!await _generating.WaitAsync(options.Value.MaxWaitForTurn, cancellationToken))
         {
+            // Due again when its new message comes, so the sweep leaves it alone meanwhile; a lease taken over
+            // meanwhile throws LeaseLostException here, and nothing is sent.
+            await reports.DeferAsync(item.Id, leaseToken, ComeBackAfter, cancellationToken);
             throw new WorkDeferredException($"no turn within {options.Value.MaxWaitForTurn}", ComeBackAfter);
         }
 

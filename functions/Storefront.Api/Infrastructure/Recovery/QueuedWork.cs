@@ -20,10 +20,10 @@ public abstract record Claim<TItem>
 public sealed class LeaseLostException(Guid id) : Exception($"The lease on {id} was taken over by another invocation.");
 
 /// <summary>
-/// The work could not start within its time (its turn did not come): the invocation gives the lease back and ends, and
-/// the item comes back on a new message after <see cref="ComeBackAfter"/>, neither failed nor retried. An invocation
-/// that waited on would count against functionTimeout, and in Azure one past it has its worker restarted, with every
-/// invocation on it.
+/// The work could not start within its time (its turn did not come) and has given its lease back, marked due after
+/// <see cref="ComeBackAfter"/>: the invocation ends, and the item comes back on a new message then, neither failed nor
+/// retried. An invocation that waited on would count against functionTimeout, and in Azure one past it has its worker
+/// restarted, with every invocation on it.
 /// </summary>
 public sealed class WorkDeferredException(string reason, TimeSpan comeBackAfter) : Exception(reason)
 {
@@ -70,7 +70,8 @@ public interface IQueuedWork<TItem>
     DateTimeOffset? FirstFailureAt(TItem item);
 
     /// <summary>
-    /// Does the work; throws on failure, or <see cref="WorkDeferredException"/> when it cannot start in time.
+    /// Does the work; throws on failure, or <see cref="WorkDeferredException"/> when it cannot start in time (its lease
+    /// given back first).
     /// <paramref name="progress"/> names the step, for the waiting reason.
     /// </summary>
     Task RunAsync(TItem item, Guid leaseToken, WorkProgress progress, CancellationToken cancellationToken);
@@ -80,9 +81,6 @@ public interface IQueuedWork<TItem>
 
     /// <summary>Gives the lease back and records why and until when the item waits.</summary>
     Task RecordRetryAsync(Guid id, Guid leaseToken, string reason, TimeSpan delay, CancellationToken cancellationToken);
-
-    /// <summary>Gives the lease back, no failure recorded: the item is due again after <paramref name="delay"/>.</summary>
-    Task DeferAsync(Guid id, Guid leaseToken, TimeSpan delay, CancellationToken cancellationToken);
 }
 
 /// <summary>The step queued work is on, so that a failure can say where it happened.</summary>
@@ -145,7 +143,9 @@ public sealed class QueuedWorkRunner(QueueSender sender, IOptions<RecoveryOption
             }
             catch (WorkDeferredException deferred)
             {
-                await DeferAsync(work, message, leaseToken, progress.Step, deferred, cancellationToken);
+                // The message keeps its attempt count: a deferral is neither a failure nor a retry.
+                logger.LogInformation("{Queue} item {Id} deferred while {Step} ({Reason}); it comes back in {Delay}", work.QueueName, message.Id, progress.Step, deferred.Message, deferred.ComeBackAfter);
+                await sender.SendAsync(work.QueueName, message.ToJson(), deferred.ComeBackAfter, cancellationToken);
                 return;
             }
             catch (Exception exception) when (DependencyFailures.IsPermanentRefusal(exception))
@@ -203,26 +203,6 @@ public sealed class QueuedWorkRunner(QueueSender sender, IOptions<RecoveryOption
         var next = message with { Attempt = message.Attempt + 1, PoisonRequeues = message.PoisonRequeues + 1 };
         await sender.SendAsync(queueName, next.ToJson(), Backoff(next.Attempt), cancellationToken);
         logger.LogWarning("{Queue} item {Id} came back from the poison queue; retried after a backoff", queueName, message.Id);
-    }
-
-    /// <summary>
-    /// Gives the lease back, marking the item due when its new message comes (so the sweep leaves it alone until then),
-    /// and sends that message. The message keeps its attempt count: a deferral is neither a failure nor a retry.
-    /// </summary>
-    private async Task DeferAsync<TItem>(IQueuedWork<TItem> work, WorkMessage message, Guid leaseToken, string step, WorkDeferredException deferred, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await work.DeferAsync(message.Id, leaseToken, deferred.ComeBackAfter, cancellationToken);
-        }
-        catch (LeaseLostException)
-        {
-            logger.LogWarning("{Queue} item {Id}: another invocation took it over while {Step}; leaving it to that one", work.QueueName, message.Id, step);
-            return;
-        }
-
-        logger.LogInformation("{Queue} item {Id} deferred while {Step} ({Reason}); it comes back in {Delay}", work.QueueName, message.Id, step, deferred.Message, deferred.ComeBackAfter);
-        await sender.SendAsync(work.QueueName, message.ToJson(), deferred.ComeBackAfter, cancellationToken);
     }
 
     private async Task RetryLaterAsync<TItem>(IQueuedWork<TItem> work, WorkMessage message, Guid? leaseToken, string reason, CancellationToken cancellationToken)
